@@ -1,0 +1,67 @@
+package io.flashtensors.cli;
+
+import java.io.PrintWriter;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * Entry point of the {@code flashtensors} command line. Each subcommand is its own class in this
+ * package; this class only wires them together and turns failures into one clear error line.
+ */
+@Command(
+    name = "flashtensors",
+    mixinStandardHelpOptions = true,
+    versionProvider = VersionProvider.class,
+    description = "Loads LLM weights to GPU memory at close to the hardware limit and runs Qwen3.",
+    subcommands = {CommandLine.HelpCommand.class})
+public final class FlashTensorsCli {
+
+  /** Shown by every subcommand through {@code @Mixin}; read by the error handler. */
+  @Option(
+      names = "--debug",
+      scope = CommandLine.ScopeType.INHERIT,
+      description = "Print stack traces of errors.")
+  boolean debug;
+
+  public static void main(String[] args) {
+    System.exit(execute(args));
+  }
+
+  /** Runs the command line and returns its exit code; never calls {@link System#exit}. */
+  public static int execute(String... args) {
+    return newCommandLine().execute(args);
+  }
+
+  /** A fully wired command line, for tests that capture its output. */
+  public static CommandLine newCommandLine() {
+    CommandLine cli = new CommandLine(new FlashTensorsCli());
+    cli.setExecutionExceptionHandler(FlashTensorsCli::handleFailure);
+    return cli;
+  }
+
+  private static int handleFailure(
+      Exception e, CommandLine commandLine, CommandLine.ParseResult parseResult) {
+    PrintWriter err = commandLine.getErr();
+    boolean debug =
+        parseResult.matchedOption("--debug") != null
+            || parseResult.subcommands().stream().anyMatch(p -> p.matchedOption("--debug") != null);
+    err.println("error: " + describe(e));
+    if (debug) {
+      e.printStackTrace(err);
+    } else {
+      err.println("(run with --debug for the stack trace)");
+    }
+    err.flush();
+    return commandLine.getCommandSpec().exitCodeOnExecutionException();
+  }
+
+  private static String describe(Throwable e) {
+    Throwable t = e;
+    while ((t.getMessage() == null || t.getMessage().isBlank()) && t.getCause() != null) {
+      t = t.getCause();
+    }
+    String message = t.getMessage();
+    return message == null || message.isBlank() ? t.getClass().getSimpleName() : message;
+  }
+}
