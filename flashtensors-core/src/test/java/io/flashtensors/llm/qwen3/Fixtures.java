@@ -24,6 +24,13 @@ public final class Fixtures {
 
   private static final JsonMapper JSON = JsonMapper.builder().build();
 
+  /** Little-endian element layouts, as safetensors stores them. */
+  public static final ValueLayout.OfShort SHORT_LE =
+      ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+  public static final ValueLayout.OfFloat FLOAT_LE =
+      ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
   private Fixtures() {}
 
   /** The repository's {@code fixtures/} folder (tests run in the module folder). */
@@ -102,6 +109,26 @@ public final class Fixtures {
     int[] out = new int[array.size()];
     for (int i = 0; i < out.length; i++) {
       out[i] = array.get(i).asInt();
+    }
+    return out;
+  }
+
+  /** Copies every tensor of a BF16 checkpoint into {@code dtype}, in {@code arena}. */
+  public static Map<String, Tensor> convert(Map<String, Tensor> bf16, DType dtype, Arena arena) {
+    Map<String, Tensor> out = new LinkedHashMap<>();
+    for (Tensor t : bf16.values()) {
+      long n = t.numel();
+      MemorySegment seg = arena.allocate(dtype.byteSize(n), 64);
+      for (long i = 0; i < n; i++) {
+        float f = Float.intBitsToFloat(t.data().getAtIndex(SHORT_LE, i) << 16);
+        switch (dtype) {
+          case F32 -> seg.setAtIndex(FLOAT_LE, i, f);
+          case F16 -> seg.setAtIndex(SHORT_LE, i, Float.floatToFloat16(f));
+          case BF16 -> seg.setAtIndex(SHORT_LE, i, (short) (Float.floatToIntBits(f) >>> 16));
+          default -> throw new IllegalArgumentException(dtype.toString());
+        }
+      }
+      out.put(t.name(), new Tensor(t.name(), dtype, t.shape(), seg));
     }
     return out;
   }

@@ -2,6 +2,7 @@ package io.flashtensors.llm.qwen3.cpu;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.flashtensors.format.DType;
 import io.flashtensors.llm.cpu.ParallelRunner;
 import io.flashtensors.llm.generate.ForwardPass;
 import io.flashtensors.llm.qwen3.Fixtures;
@@ -15,6 +16,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -78,6 +80,50 @@ class CpuQwen3ParityTest {
           }
         }
       }
+    }
+  }
+
+  @Test
+  void f32WeightsMatchTransformersAndF16WeightsAreWidenedExactly() {
+    Path dir = Fixtures.root().resolve("qwen3-parity/mha-untied-theta1e4-v5");
+    Qwen3Config config = Qwen3Config.read(dir);
+    JsonNode prompt = Fixtures.json(dir.resolve("reference.json")).get("prompts").get(1);
+    int[] ids = Fixtures.ints(prompt.get("input_ids"));
+    try (Arena arena = Arena.ofShared()) {
+      Map<String, Tensor> bf16 = Fixtures.readSafetensors(dir.resolve("model.safetensors"), arena);
+      float[] want =
+          Fixtures.floats(
+              Fixtures.readSafetensors(dir.resolve("reference.safetensors"), arena)
+                  .get(prompt.get("logits_tensor").asString()));
+      Map<String, Tensor> f32 = Fixtures.convert(bf16, DType.F32, arena);
+      assertClose(allLogits(config, f32, ids), want, config.vocabSize(), "F32 weights");
+
+      // F16 cannot hold every bf16 value, so compare F16 weights with F32 copies of the same
+      // values.
+      Map<String, Tensor> f16 = Fixtures.convert(bf16, DType.F16, arena);
+      Map<String, Tensor> f32OfF16 = new java.util.LinkedHashMap<>();
+      for (Tensor t : f16.values()) {
+        java.lang.foreign.MemorySegment seg = arena.allocate(t.numel() * 4, 64);
+        for (long i = 0; i < t.numel(); i++) {
+          seg.setAtIndex(
+              Fixtures.FLOAT_LE,
+              i,
+              Float.float16ToFloat(t.data().getAtIndex(Fixtures.SHORT_LE, i)));
+        }
+        f32OfF16.put(t.name(), new Tensor(t.name(), DType.F32, t.shape(), seg));
+      }
+      assertThat(allLogits(config, f16, ids)).isEqualTo(allLogits(config, f32OfF16, ids));
+    }
+  }
+
+  private static float[] allLogits(Qwen3Config config, Map<String, Tensor> tensors, int[] ids) {
+    Qwen3Weights weights = Qwen3Weights.bind(config, tensors, "converted");
+    try (CpuQwen3Backend backend =
+            new CpuQwen3Backend(config, weights, new ParallelRunner(2, 0), 4);
+        ForwardPass pass = backend.newForwardPass(64)) {
+      float[] out = new float[ids.length * config.vocabSize()];
+      pass.forwardAllLogits(ids, 0, ids.length, out);
+      return out;
     }
   }
 
