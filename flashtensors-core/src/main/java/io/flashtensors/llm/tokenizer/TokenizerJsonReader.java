@@ -66,7 +66,7 @@ final class TokenizerJsonReader {
         if (name.equals("model") && p.currentToken() == JsonToken.START_OBJECT) {
           root.set("model", reader.readModel(p));
         } else {
-          root.set(name, (JsonNode) JSON.readTree(p));
+          root.set(name, JSON.readTree(p));
         }
       }
       return reader.build(root);
@@ -96,7 +96,7 @@ final class TokenizerJsonReader {
           mergePairs.add(mergePair(p, mergePairs.size()));
         }
       } else {
-        model.set(name, (JsonNode) JSON.readTree(p));
+        model.set(name, JSON.readTree(p));
       }
     }
     return model;
