@@ -20,6 +20,8 @@ import picocli.CommandLine.Option;
       InspectCommand.class,
       LoadCommand.class,
       GenerateCommand.class,
+      TokenizeCommand.class,
+      RenderChatCommand.class,
       RunCommand.class
     })
 public final class FlashTensorsCli {
