@@ -1,24 +1,19 @@
 package io.flashtensors.cli;
 
+import io.flashtensors.llm.ChatMessage;
+import io.flashtensors.llm.ChatRequest;
 import io.flashtensors.llm.SamplingOptions;
-import io.flashtensors.llm.generate.ForwardPass;
+import io.flashtensors.llm.chat.ParsedOutput;
+import io.flashtensors.llm.chat.Qwen3OutputParser;
 import io.flashtensors.llm.generate.GenerationListener;
-import io.flashtensors.llm.generate.GenerationRequest;
 import io.flashtensors.llm.generate.GenerationResult;
-import io.flashtensors.llm.generate.Generator;
-import io.flashtensors.llm.generate.IncrementalDecoder;
-import io.flashtensors.llm.generate.ModelBackend;
-import io.flashtensors.llm.generate.SamplingParams;
-import io.flashtensors.llm.qwen3.GenerationDefaults;
-import io.flashtensors.llm.qwen3.Qwen3Model;
-import io.flashtensors.llm.qwen3.cpu.CpuQwen3Backend;
+import io.flashtensors.llm.qwen3.Qwen3ChatEngine;
 import io.flashtensors.load.FlashLoader;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -158,37 +153,34 @@ final class RunCommand implements Callable<Integer> {
     }
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
-    FlashLoader loader = FlashLoader.create();
-    try (Qwen3Model m = Qwen3Model.load(model, loader);
-        ModelBackend backend =
-            new CpuQwen3Backend(
-                m.config(),
-                m.weights(),
-                threads == null ? 0 : threads,
-                CpuQwen3Backend.DEFAULT_PREFILL_BLOCK)) {
-      Prompt p = prompt(m);
-      SamplingOptions options =
-          new SamplingOptions(
-              maxTokens,
-              temperature,
-              topK,
-              topP,
-              minP,
-              presencePenalty,
-              frequencyPenalty,
-              seed,
-              stop);
-      GenerationDefaults defaults = m.generationDefaults();
-      SamplingParams params = defaults.samplingParams(options);
-      int contextLimit = m.config().maxPositionEmbeddings();
-      if (p.ids().length >= contextLimit) {
-        throw new IllegalArgumentException(
-            "the prompt has %d tokens; the model's context is %d"
-                .formatted(p.ids().length, contextLimit));
+    SamplingOptions options =
+        new SamplingOptions(
+            maxTokens,
+            temperature,
+            topK,
+            topP,
+            minP,
+            presencePenalty,
+            frequencyPenalty,
+            seed,
+            stop);
+    try (Qwen3ChatEngine engine =
+        Qwen3ChatEngine.openCpu(model, FlashLoader.create(), 0, threads == null ? 0 : threads)) {
+      int[] ids;
+      if (prompt != null) {
+        if (engine.tokenizer() == null) {
+          throw new IllegalArgumentException(
+              engine.model().folder() + " has no tokenizer.json: give the prompt as --input-ids");
+        }
+        ChatRequest request =
+            new ChatRequest(List.of(ChatMessage.user(prompt)), List.of(), !noThink, options);
+        ids = engine.promptIds(request);
+      } else {
+        if (inputIds.length == 0) {
+          throw new IllegalArgumentException("--input-ids is empty");
+        }
+        ids = inputIds;
       }
-      int limit = defaults.maxTokens(options, p.ids().length, contextLimit);
-      GenerationRequest request =
-          new GenerationRequest(p.ids(), params, limit, p.stopTokens(), stop);
       GenerationListener listener =
           json
               ? GenerationListener.none()
@@ -197,19 +189,16 @@ final class RunCommand implements Callable<Integer> {
                 out.flush();
                 return true;
               };
-      GenerationResult result;
-      try (ForwardPass pass = backend.newForwardPass(p.ids().length + limit)) {
-        result = Generator.generate(pass, p.decoder(), request, listener);
-      }
+      GenerationResult result = engine.generate(ids, options, listener);
       double tokensPerSecond = result.timings().decodeTokensPerSecond();
       if (json) {
-        out.println(JSON.writeValueAsString(report(m, p, result, params, tokensPerSecond)));
+        out.println(JSON.writeValueAsString(report(engine, result, tokensPerSecond)));
       } else {
         out.println();
         err.printf(
             Locale.ROOT,
             "load %.3f s; prompt %d tokens in %.3f s; %d tokens, %.2f tokens/s; finish %s%n",
-            m.loadSeconds(),
+            engine.model().loadSeconds(),
             result.promptTokens(),
             result.timings().prefillNanos() / 1e9,
             result.completionTokens(),
@@ -222,42 +211,28 @@ final class RunCommand implements Callable<Integer> {
     return 0;
   }
 
-  /** The prompt's token ids, how to decode the output, and the tokens that end it. */
-  private record Prompt(int[] ids, IncrementalDecoder decoder, Set<Integer> stopTokens) {}
-
-  private Prompt prompt(Qwen3Model m) {
-    Set<Integer> stops = GenerationDefaults.stopTokens(m.config(), m.generationDefaults());
-    if (prompt != null) {
-      throw new IllegalArgumentException(
-          m.folder() + " has no tokenizer.json: give the prompt as --input-ids");
-    }
-    if (inputIds.length == 0) {
-      throw new IllegalArgumentException("--input-ids is empty");
-    }
-    return new Prompt(inputIds, null, stops);
-  }
-
   private ObjectNode report(
-      Qwen3Model m,
-      Prompt p,
-      GenerationResult result,
-      SamplingParams params,
-      double tokensPerSecond) {
+      Qwen3ChatEngine engine, GenerationResult result, double tokensPerSecond) {
     ObjectNode o = JSON.createObjectNode();
     ArrayNode ids = o.putArray("output_ids");
     for (int id : result.outputIds()) {
       ids.add(id);
     }
-    if (p.decoder() != null) {
+    if (engine.tokenizer() != null) {
       o.put("text", result.text());
+      if (prompt != null) {
+        ParsedOutput parsed = Qwen3OutputParser.parse(result.text());
+        o.put("reasoning", parsed.reasoning());
+        o.put("content", parsed.content());
+      }
     }
     o.put("prompt_tokens", result.promptTokens());
     o.put("completion_tokens", result.completionTokens());
     o.put("finish_reason", result.finishReason().name().toLowerCase(Locale.ROOT));
-    o.put("load_seconds", m.loadSeconds());
+    o.put("load_seconds", engine.model().loadSeconds());
     o.put("prefill_seconds", result.timings().prefillNanos() / 1e9);
     o.put("tokens_per_second", tokensPerSecond);
-    o.put("seed", params.seed());
+    o.put("seed", result.seed());
     o.put("device", "cpu");
     if (dumpLogits) {
       ArrayNode logits = o.putArray("prompt_last_logits");
