@@ -19,7 +19,8 @@ import picocli.CommandLine.Option;
       ConvertCommand.class,
       InspectCommand.class,
       LoadCommand.class,
-      GenerateCommand.class
+      GenerateCommand.class,
+      BenchCommand.class
     })
 public final class FlashTensorsCli {
 
