@@ -47,12 +47,11 @@ public final class LoadBenchmark {
       boolean direct) {}
 
   /** One measured case: seconds of each timed run. */
-  public record Case(String name, String description, long bytes, double[] seconds) {
+  public record Case(
+      String name, String description, long bytes, double[] seconds, double[] cpuSeconds) {
 
     double median() {
-      double[] s = seconds.clone();
-      Arrays.sort(s);
-      return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+      return LoadBenchmark.median(seconds);
     }
 
     double min() {
@@ -107,10 +106,16 @@ public final class LoadBenchmark {
             () -> fileChannel(partitions)));
     cases.add(
         measure(
-            "mmap-1t",
-            "FileChannel.map, touch every 4 KiB page, 1 thread",
+            "mmap-touch-1t",
+            "FileChannel.map, read one long per 4 KiB page: maps the cached pages, copies nothing",
             bytes,
-            () -> mmap(partitions)));
+            () -> mmap(partitions, false)));
+    cases.add(
+        measure(
+            "mmap-copy-1t",
+            "FileChannel.map, copy into fresh host memory, 1 thread",
+            bytes,
+            () -> mmap(partitions, true)));
     for (int t : settings.threads()) {
       FlashLoader loader = loader(t, DirectIo.OFF, false);
       cases.add(
@@ -168,23 +173,42 @@ public final class LoadBenchmark {
   private Case measure(String name, String description, long bytes, Body body) throws IOException {
     body.run();
     double[] seconds = new double[settings.repeat()];
+    double[] cpu = new double[settings.repeat()];
     for (int i = 0; i < seconds.length; i++) {
+      long c0 = processCpuNanos();
       long t0 = System.nanoTime();
       body.run();
       seconds[i] = (System.nanoTime() - t0) / 1e9;
+      cpu[i] = (processCpuNanos() - c0) / 1e9;
     }
-    Case c = new Case(name, description, bytes, seconds);
+    Case c = new Case(name, description, bytes, seconds, cpu);
     out.printf(
         Locale.ROOT,
-        "%-22s median %.3f s (min %.3f, max %.3f)  %.2f GB/s  [%s]%n",
+        "%-18s median %.3f s (min %.3f, max %.3f)  %.2f GB/s  cpu %.2f s  [%s]%n",
         name,
         c.median(),
         c.min(),
         c.max(),
         bytes / c.median() / 1e9,
+        median(cpu),
         description);
     out.flush();
     return c;
+  }
+
+  /** CPU time of this process (all threads, user and system). */
+  private static long processCpuNanos() {
+    if (ManagementFactory.getOperatingSystemMXBean()
+        instanceof com.sun.management.OperatingSystemMXBean os) {
+      return os.getProcessCpuTime();
+    }
+    return 0;
+  }
+
+  private static double median(double[] values) {
+    double[] s = values.clone();
+    Arrays.sort(s);
+    return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
   }
 
   private static void load(FlashLoader loader, Path path) throws IOException {
@@ -216,15 +240,20 @@ public final class LoadBenchmark {
     }
   }
 
-  private static void mmap(List<Path> files) throws IOException {
+  private static void mmap(List<Path> files, boolean copy) throws IOException {
     long sum = 0;
     try (Arena arena = Arena.ofConfined()) {
       for (Path file : files) {
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
           MemorySegment mapped =
               channel.map(FileChannel.MapMode.READ_ONLY, 0, channel.size(), arena);
-          for (long at = 0; at < mapped.byteSize(); at += 4096) {
-            sum += mapped.get(ValueLayout.JAVA_LONG_UNALIGNED, at);
+          if (copy) {
+            MemorySegment into = HostMemory.allocate(mapped.byteSize(), arena);
+            MemorySegment.copy(mapped, 0, into, 0, mapped.byteSize());
+          } else {
+            for (long at = 0; at < mapped.byteSize(); at += 4096) {
+              sum += mapped.get(ValueLayout.JAVA_LONG_UNALIGNED, at);
+            }
           }
         }
       }
@@ -304,6 +333,9 @@ public final class LoadBenchmark {
       node.put("min_seconds", c.min());
       node.put("max_seconds", c.max());
       node.put("median_gb_per_s", c.bytes() / c.median() / 1e9);
+      ArrayNode cpu = node.putArray("cpu_seconds");
+      Arrays.stream(c.cpuSeconds()).forEach(cpu::add);
+      node.put("median_cpu_seconds", median(c.cpuSeconds()));
     }
     return root;
   }
