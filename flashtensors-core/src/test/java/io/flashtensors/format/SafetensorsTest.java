@@ -149,10 +149,6 @@ class SafetensorsTest {
     return file;
   }
 
-  static List<String> names(SafetensorsFile f) {
-    return f.tensors().stream().map(SafetensorsFile.Entry::name).toList();
-  }
-
   @Test
   void rejectsHeaderWhoseValuesAreNotStrings() {
     assertThatThrownBy(() -> Safetensors.readHeader(raw("{\"__metadata__\":{\"n\":1}}", 0)))
