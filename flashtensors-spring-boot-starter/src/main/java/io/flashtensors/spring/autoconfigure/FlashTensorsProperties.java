@@ -23,16 +23,16 @@ public final class FlashTensorsProperties {
   private final Path storagePath;
 
   /**
-   * Pinned host memory the loader keeps for GPU loads and resident models. Allocated once, in the
-   * background after startup; not used when the device is the CPU.
+   * Memory for chunk buffers: staging buffers of host loads, and the pinned pool of GPU loads and
+   * resident models. Unset: two chunks per reader thread.
    */
   private final DataSize memPoolSize;
 
   /** Size of the chunks weights are read and copied in. */
   private final DataSize chunkSize;
 
-  /** Threads reading weights from disk. Defaults to the number of available processors. */
-  private final int numThreads;
+  /** Threads reading weights from disk. Unset: twice the available processors, at most 16. */
+  private final Integer numThreads;
 
   /** Fraction of the GPU's memory the loader may allocate, between 0 and 1. */
   private final double gpuMemoryUtilization;
@@ -48,7 +48,7 @@ public final class FlashTensorsProperties {
 
   public FlashTensorsProperties(
       Path storagePath,
-      @DefaultValue("4GB") DataSize memPoolSize,
+      DataSize memPoolSize,
       @DefaultValue("32MB") DataSize chunkSize,
       Integer numThreads,
       @DefaultValue("0.9") double gpuMemoryUtilization,
@@ -59,13 +59,14 @@ public final class FlashTensorsProperties {
         storagePath != null
             ? storagePath
             : Path.of(System.getProperty("user.home"), ".flashtensors", "models");
-    this.memPoolSize = requirePositive("mem-pool-size", memPoolSize, true);
+    this.memPoolSize =
+        memPoolSize == null ? null : requirePositive("mem-pool-size", memPoolSize, true);
     this.chunkSize = requirePositive("chunk-size", chunkSize, false);
-    this.numThreads = numThreads != null ? numThreads : Runtime.getRuntime().availableProcessors();
-    if (this.numThreads < 1) {
+    if (numThreads != null && numThreads < 1) {
       throw new IllegalArgumentException(
-          "flashtensors.num-threads must be at least 1, was " + this.numThreads);
+          "flashtensors.num-threads must be at least 1, was " + numThreads);
     }
+    this.numThreads = numThreads;
     if (!(gpuMemoryUtilization > 0 && gpuMemoryUtilization <= 1)) {
       throw new IllegalArgumentException(
           "flashtensors.gpu-memory-utilization must be in (0, 1], was " + gpuMemoryUtilization);
@@ -105,7 +106,7 @@ public final class FlashTensorsProperties {
     return this.chunkSize;
   }
 
-  public int getNumThreads() {
+  public Integer getNumThreads() {
     return this.numThreads;
   }
 

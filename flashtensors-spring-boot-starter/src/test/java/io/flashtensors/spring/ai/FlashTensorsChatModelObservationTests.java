@@ -1,6 +1,7 @@
 package io.flashtensors.spring.ai;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.flashtensors.spring.testing.FakeChatEngine;
 import io.flashtensors.spring.testing.FakeChatEngine.Answer;
@@ -11,6 +12,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.micrometer.observation.ObservationRegistry;
 import io.micrometer.observation.tck.TestObservationRegistry;
 import io.micrometer.observation.tck.TestObservationRegistryAssert;
+import java.time.Duration;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.ai.chat.observation.ChatModelMeterObservationHandler;
@@ -76,13 +78,18 @@ class FlashTensorsChatModelObservationTests {
 
     model(registry).stream(new Prompt("hello")).blockLast();
 
-    TestObservationRegistryAssert.assertThat(registry)
-        .hasObservationWithNameEqualTo("gen_ai.client.operation")
-        .that()
-        .hasHighCardinalityKeyValue("gen_ai.request.stream", "true")
-        .hasHighCardinalityKeyValue("gen_ai.usage.output_tokens", "3")
-        .hasHighCardinalityKeyValue("gen_ai.response.finish_reasons", "[\"stop\"]")
-        .hasBeenStopped();
+    // The observation stops in doFinally, just after the subscriber saw the completion.
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .untilAsserted(
+            () ->
+                TestObservationRegistryAssert.assertThat(registry)
+                    .hasObservationWithNameEqualTo("gen_ai.client.operation")
+                    .that()
+                    .hasBeenStopped()
+                    .hasHighCardinalityKeyValue("gen_ai.request.stream", "true")
+                    .hasHighCardinalityKeyValue("gen_ai.usage.output_tokens", "3")
+                    .hasHighCardinalityKeyValue("gen_ai.response.finish_reasons", "[\"stop\"]"));
   }
 
   @Test
@@ -97,6 +104,9 @@ class FlashTensorsChatModelObservationTests {
     model(registry).call(new Prompt("hello"));
     model.stream(new Prompt("again")).blockLast();
 
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .until(() -> meters.find("gen_ai.client.operation").timer().count() == 2);
     assertThat(
             meters
                 .get("gen_ai.client.operation")
