@@ -9,6 +9,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.springframework.ai.chat.client.ChatClient;
 import org.springframework.ai.chat.messages.Message;
 import org.springframework.ai.chat.metadata.Usage;
+import org.springframework.ai.chat.model.ChatModel;
 import org.springframework.ai.chat.model.ChatResponse;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.http.HttpStatus;
@@ -33,10 +34,15 @@ import reactor.core.publisher.Flux;
 @RequestMapping("/api/chat")
 class ChatController {
 
+  private final ObjectProvider<ChatModel> chatModels;
   private final ObjectProvider<ChatClient.Builder> chatClients;
   private final Conversations conversations;
 
-  ChatController(ObjectProvider<ChatClient.Builder> chatClients, Conversations conversations) {
+  ChatController(
+      ObjectProvider<ChatModel> chatModels,
+      ObjectProvider<ChatClient.Builder> chatClients,
+      Conversations conversations) {
+    this.chatModels = chatModels;
     this.chatClients = chatClients;
     this.conversations = conversations;
   }
@@ -85,9 +91,16 @@ class ChatController {
       @RequestParam String message,
       @RequestParam(required = false) String conversationId,
       @RequestParam(defaultValue = "false") boolean think) {
-    String question = requireMessage(message);
+    String question;
     String id = this.conversations.idOrNew(conversationId);
-    ChatClient.ChatClientRequestSpec request = request(id, question, think);
+    ChatClient.ChatClientRequestSpec request;
+    try {
+      question = requireMessage(message);
+      request = request(id, question, think);
+    } catch (IllegalArgumentException | NoModelException ex) {
+      // An EventSource cannot read an error status: the reason goes in the stream.
+      return Flux.just(event("error", Map.of("message", String.valueOf(ex.getMessage()))));
+    }
     long start = System.nanoTime();
     StringBuilder answer = new StringBuilder();
     AtomicReference<ChatResponse> last = new AtomicReference<>();
@@ -144,10 +157,10 @@ class ChatController {
   }
 
   private ChatClient.ChatClientRequestSpec request(String id, String message, boolean think) {
-    ChatClient.Builder builder = this.chatClients.getIfAvailable();
-    if (builder == null) {
+    if (this.chatModels.getIfAvailable() == null) {
       throw new NoModelException();
     }
+    ChatClient.Builder builder = this.chatClients.getObject();
     List<Message> history = this.conversations.history(id);
     return builder
         .build()
