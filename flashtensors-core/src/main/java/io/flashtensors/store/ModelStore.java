@@ -49,6 +49,7 @@ public final class ModelStore {
   private static final JsonMapper JSON = JsonMapper.builder().build();
   private static final String INDEX = "index.json";
   private static final String KEPT_SOURCE = "safetensors";
+  private static final String DOWNLOADS = ".downloads";
 
   private final Path root;
 
@@ -208,7 +209,7 @@ public final class ModelStore {
       }
       if (options.keepSource()) {
         // Downloads staged inside the store move (same file system, no second copy).
-        boolean staged = source.toAbsolutePath().normalize().startsWith(tmp());
+        boolean staged = source.toAbsolutePath().normalize().startsWith(root.resolve(DOWNLOADS));
         keepSafetensors(source, out.resolve(KEPT_SOURCE), staged);
       }
       StoredModel entry =
@@ -284,6 +285,55 @@ public final class ModelStore {
     Path folder = tmp().resolve(name);
     Files.createDirectories(folder);
     return new Staging(folder, lock);
+  }
+
+  /**
+   * The folder where the files of a Hub pull land before conversion: one per model id and commit,
+   * kept across runs so that an interrupted pull resumes, and locked so that two pulls of the same
+   * model do not write the same files.
+   *
+   * @throws StoreException when another pull of the same model and commit is running
+   */
+  public DownloadArea downloads(ModelId id, String commit) throws IOException {
+    if (!commit.matches("[0-9a-f]{40}")) {
+      throw new IllegalArgumentException("'" + commit + "' is not a commit id");
+    }
+    Path parent = root.resolve(DOWNLOADS).resolve(id.org()).resolve(id.name());
+    Files.createDirectories(parent);
+    Path folder = parent.resolve(commit);
+    LockFile lock = LockFile.tryAcquire(parent.resolve(commit + ".lock"));
+    if (lock == null) {
+      throw new StoreException(
+          "another pull of " + id + " is running (it holds " + folder + ".lock)");
+    }
+    Files.createDirectories(folder);
+    return new DownloadArea(folder, lock);
+  }
+
+  /** A model's download folder, locked while open; kept on close so that a later pull resumes. */
+  public static final class DownloadArea implements AutoCloseable {
+    private final Path folder;
+    private final LockFile lock;
+
+    DownloadArea(Path folder, LockFile lock) {
+      this.folder = folder;
+      this.lock = lock;
+    }
+
+    public Path folder() {
+      return folder;
+    }
+
+    /** Deletes the downloaded files (after they went into the store). */
+    public void discard() {
+      deleteTreeQuietly(folder);
+    }
+
+    @Override
+    public void close() {
+      // The lock file stays: deleting it could let two processes lock two different files.
+      lock.close();
+    }
   }
 
   /**

@@ -11,9 +11,9 @@ import java.util.List;
  * converter (flash layout) has its own tests; the store only needs one that writes files and can
  * fail.
  */
-final class CopyingConverter implements ModelConverter {
+public final class CopyingConverter implements ModelConverter {
 
-  int calls;
+  public int calls;
 
   @Override
   public ConvertedModel convert(
