@@ -2,6 +2,7 @@ package io.flashtensors.spring.autoconfigure;
 
 import io.flashtensors.load.FlashLoader;
 import io.flashtensors.load.LoadListener;
+import io.flashtensors.spring.model.HubModelPuller;
 import io.flashtensors.spring.model.LocalModelSource;
 import io.flashtensors.spring.model.ModelSource;
 import org.springframework.beans.factory.ObjectProvider;
@@ -35,6 +36,6 @@ public final class FlashTensorsAutoConfiguration {
   @Bean
   @ConditionalOnMissingBean(ModelSource.class)
   LocalModelSource flashTensorsModelSource(FlashTensorsProperties properties) {
-    return new LocalModelSource(properties.getStoragePath());
+    return new LocalModelSource(properties.getStoragePath(), HubModelPuller.fromEnvironment());
   }
 }

@@ -1,26 +1,34 @@
 package io.flashtensors.spring.model;
 
+import io.flashtensors.store.ModelId;
+import io.flashtensors.store.ModelStore;
+import io.flashtensors.store.StoreException;
+import io.flashtensors.store.StoredModel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Objects;
-import java.util.regex.Pattern;
+import java.util.Optional;
+import java.util.function.BiFunction;
 
 /**
- * Finds models on this machine: a folder given by path, or a store id looked up under the storage
- * path ({@code <storage-path>/<org>/<name>}).
+ * Finds models on this machine: a folder given by path, or a store id ({@code org/name}) in the
+ * model store under the storage path, pulled from the Hugging Face Hub first when the policy allows
+ * and it is missing.
  */
 public final class LocalModelSource implements ModelSource {
 
-  private static final Pattern STORE_ID =
-      Pattern.compile("[A-Za-z0-9][\\w.-]*/[A-Za-z0-9][\\w.-]*");
-
   private final Path storagePath;
+  private final BiFunction<ModelStore, ModelId, StoredModel> puller;
+  private volatile ModelStore store;
 
   /**
    * @param storagePath the root of the model store
+   * @param puller downloads a missing model into the store (used with {@link
+   *     PullPolicy#WHEN_MISSING})
    */
-  public LocalModelSource(Path storagePath) {
+  public LocalModelSource(Path storagePath, BiFunction<ModelStore, ModelId, StoredModel> puller) {
     this.storagePath = Objects.requireNonNull(storagePath, "storagePath");
+    this.puller = Objects.requireNonNull(puller, "puller");
   }
 
   @Override
@@ -29,42 +37,50 @@ public final class LocalModelSource implements ModelSource {
       throw new ModelNotFoundException(
           "no model configured: set flashtensors.chat.model to a store id (org/name) or a folder");
     }
-    Path asPath = Path.of(expandHome(model.strip()));
+    String reference = model.strip();
+    Path asPath = Path.of(expandHome(reference));
     if (Files.isDirectory(asPath)) {
       return folder(asPath);
     }
-    if (!STORE_ID.matcher(model.strip()).matches()) {
+    if (!ModelId.isValid(reference)) {
       throw new ModelNotFoundException(
           "model folder " + asPath.toAbsolutePath().normalize() + " does not exist");
     }
-    Path inStore = this.storagePath.resolve(model.strip());
-    if (Files.isDirectory(inStore)) {
-      return new ResolvedModel(model.strip(), checkModelFolder(inStore));
+    ModelId id = ModelId.parse(reference);
+    try {
+      ModelStore store = store();
+      Optional<StoredModel> stored = store.find(id, null);
+      if (stored.isEmpty()) {
+        if (pullPolicy != PullPolicy.WHEN_MISSING) {
+          throw new ModelNotFoundException(
+              "model %s is not in the store at %s (set flashtensors.chat.pull-on-startup=when-missing to download it, run `flashtensors pull %s`, or point flashtensors.chat.model at a local folder)"
+                  .formatted(id, this.storagePath, id));
+        }
+        stored = Optional.of(this.puller.apply(store, id));
+      }
+      return new ResolvedModel(id.toString(), checkModelFolder(store.folder(stored.get())));
+    } catch (StoreException ex) {
+      throw new ModelNotFoundException(ex.getMessage(), ex);
     }
-    if (pullPolicy == PullPolicy.WHEN_MISSING) {
-      throw new ModelNotFoundException(
-          "model "
-              + model
-              + " is not in the store at "
-              + this.storagePath
-              + " and this build cannot download it from here; run `flashtensors pull "
-              + model
-              + " --storage-path "
-              + this.storagePath
-              + "` first");
-    }
-    throw new ModelNotFoundException(
-        "model "
-            + model
-            + " is not in the store at "
-            + this.storagePath
-            + " (set flashtensors.chat.pull-on-startup=when-missing to download it, or point"
-            + " flashtensors.chat.model at a local folder)");
   }
 
   /** The root of the model store. */
   public Path storagePath() {
     return this.storagePath;
+  }
+
+  private ModelStore store() {
+    ModelStore current = this.store;
+    if (current == null) {
+      synchronized (this) {
+        current = this.store;
+        if (current == null) {
+          current = ModelStore.open(this.storagePath);
+          this.store = current;
+        }
+      }
+    }
+    return current;
   }
 
   private static ResolvedModel folder(Path folder) {

@@ -80,6 +80,8 @@ class FlashTensorsChatAutoConfigurationTests {
             });
   }
 
+  @org.junit.jupiter.api.io.TempDir Path storage;
+
   @Test
   void runWhenModelCannotBeFoundShouldFailStartupWithTheReason() {
     new ApplicationContextRunner()
@@ -88,13 +90,13 @@ class FlashTensorsChatAutoConfigurationTests {
                 FlashTensorsAutoConfiguration.class, FlashTensorsChatAutoConfiguration.class))
         .withUserConfiguration(UnusedFactoryConfiguration.class)
         .withPropertyValues(
-            "flashtensors.chat.model=Nobody/Nothing", "flashtensors.storage-path=/nonexistent")
+            "flashtensors.chat.model=Nobody/Nothing", "flashtensors.storage-path=" + this.storage)
         .run(
             context ->
                 assertThat(context)
                     .getFailure()
                     .isInstanceOf(ModelNotFoundException.class)
-                    .hasMessageContaining("Nobody/Nothing is not in the store at /nonexistent"));
+                    .hasMessageContaining("Nobody/Nothing is not in the store at " + this.storage));
   }
 
   @Test

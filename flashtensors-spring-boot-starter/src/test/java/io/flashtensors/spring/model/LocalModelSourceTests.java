@@ -3,8 +3,23 @@ package io.flashtensors.spring.model;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.flashtensors.format.DType;
+import io.flashtensors.format.Safetensors;
+import io.flashtensors.memory.Tensor;
+import io.flashtensors.store.FlashModelConverter;
+import io.flashtensors.store.ModelId;
+import io.flashtensors.store.ModelStore;
+import io.flashtensors.store.Progress;
+import io.flashtensors.store.RegisterOptions;
+import io.flashtensors.store.Revisions;
+import io.flashtensors.store.StoredModel;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -14,13 +29,45 @@ class LocalModelSourceTests {
 
   @TempDir Path elsewhere;
 
+  private final List<ModelId> pulled = new ArrayList<>();
+
   private LocalModelSource source() {
-    return new LocalModelSource(this.store);
+    return new LocalModelSource(this.store, this::pull);
+  }
+
+  /** Stands in for a Hub download: registers a local folder under the pulled id. */
+  private StoredModel pull(ModelStore modelStore, ModelId id) {
+    this.pulled.add(id);
+    try {
+      Path source = hfFolder(this.elsewhere.resolve("download-" + id.name()));
+      return modelStore.register(
+          id,
+          Revisions.DEFAULT_HUB,
+          source,
+          new FlashModelConverter(),
+          RegisterOptions.local(),
+          Progress.NONE);
+    } catch (Exception ex) {
+      throw new IllegalStateException(ex);
+    }
   }
 
   private static Path model(Path folder) throws Exception {
     Files.createDirectories(folder);
     Files.writeString(folder.resolve("config.json"), "{}");
+    return folder;
+  }
+
+  /** A minimal Hugging Face folder: config.json and one safetensors file. */
+  private static Path hfFolder(Path folder) throws Exception {
+    model(folder);
+    try (Arena arena = Arena.ofConfined()) {
+      MemorySegment data = arena.allocate(64);
+      Safetensors.write(
+          folder.resolve("model.safetensors"),
+          Map.of("w", new Tensor("w", DType.F32, new long[] {4, 4}, data)),
+          Map.of());
+    }
     return folder;
   }
 
@@ -35,13 +82,34 @@ class LocalModelSourceTests {
   }
 
   @Test
-  void aStoreIdResolvesUnderTheStoragePath() throws Exception {
-    Path folder = model(this.store.resolve("Qwen").resolve("Qwen3-0.6B"));
+  void aStoreIdResolvesToItsFolderInTheStore() throws Exception {
+    ModelStore.open(this.store)
+        .register(
+            ModelId.parse("Qwen/Qwen3-0.6B"),
+            Revisions.DEFAULT_LOCAL,
+            hfFolder(this.elsewhere.resolve("hf")),
+            new FlashModelConverter(),
+            RegisterOptions.local(),
+            Progress.NONE);
 
     ResolvedModel resolved = source().resolve("Qwen/Qwen3-0.6B", PullPolicy.NEVER);
 
     assertThat(resolved.id()).isEqualTo("Qwen/Qwen3-0.6B");
-    assertThat(resolved.folder()).isEqualTo(folder);
+    assertThat(resolved.folder()).startsWith(this.store.toRealPath());
+    assertThat(resolved.folder().resolve("config.json")).exists();
+    assertThat(this.pulled).isEmpty();
+  }
+
+  @Test
+  void aMissingStoreIdIsPulledWhenAllowed() {
+    ResolvedModel resolved = source().resolve("Qwen/Qwen3-8B", PullPolicy.WHEN_MISSING);
+
+    assertThat(this.pulled).containsExactly(ModelId.parse("Qwen/Qwen3-8B"));
+    assertThat(resolved.id()).isEqualTo("Qwen/Qwen3-8B");
+    assertThat(resolved.folder().resolve("config.json")).exists();
+    // The next start finds it in the store.
+    source().resolve("Qwen/Qwen3-8B", PullPolicy.WHEN_MISSING);
+    assertThat(this.pulled).hasSize(1);
   }
 
   @Test
@@ -50,13 +118,7 @@ class LocalModelSourceTests {
         .isInstanceOf(ModelNotFoundException.class)
         .hasMessageContaining("Qwen/Qwen3-8B is not in the store at " + this.store)
         .hasMessageContaining("pull-on-startup=when-missing");
-  }
-
-  @Test
-  void aMissingStoreIdWithPullingAllowedSaysItCannotDownloadHere() {
-    assertThatThrownBy(() -> source().resolve("Qwen/Qwen3-8B", PullPolicy.WHEN_MISSING))
-        .isInstanceOf(ModelNotFoundException.class)
-        .hasMessageContaining("flashtensors pull Qwen/Qwen3-8B");
+    assertThat(this.pulled).isEmpty();
   }
 
   @Test
