@@ -1,9 +1,11 @@
 package io.flashtensors.spring.autoconfigure;
 
+import io.flashtensors.load.FlashLoader;
 import io.flashtensors.spring.ai.FlashTensorsChatModel;
 import io.flashtensors.spring.model.ChatEngineFactory;
 import io.flashtensors.spring.model.ManagedChatEngine;
 import io.flashtensors.spring.model.ModelSource;
+import io.flashtensors.spring.model.Qwen3ChatEngineFactory;
 import io.micrometer.observation.ObservationRegistry;
 import org.springframework.ai.chat.model.ChatModel;
 import org.springframework.ai.chat.observation.ChatModelObservationConvention;
@@ -24,8 +26,22 @@ import org.springframework.context.annotation.Bean;
 @ConditionalOnClass(ChatModel.class)
 @ConditionalOnBooleanProperty(name = "flashtensors.chat.enabled", matchIfMissing = true)
 @ConditionalOnProperty(prefix = "flashtensors.chat", name = "model")
-@ConditionalOnBean({ModelSource.class, ChatEngineFactory.class})
+@ConditionalOnBean(ModelSource.class)
 public final class FlashTensorsChatAutoConfiguration {
+
+  @Bean
+  @ConditionalOnMissingBean
+  ChatEngineFactory flashTensorsChatEngineFactory(
+      FlashTensorsProperties properties, FlashLoader loader) {
+    if (properties.getServer().isEnabled()) {
+      throw new IllegalStateException(
+          "flashtensors.server.enabled=true asks for models served by a flashtensors daemon, which"
+              + " the starter cannot use yet; unset it to load the model in this process");
+    }
+    Integer contextLength = properties.getChat().getContextLength();
+    return new Qwen3ChatEngineFactory(
+        loader, properties.getDevice(), contextLength == null ? 0 : contextLength);
+  }
 
   @Bean
   @ConditionalOnMissingBean

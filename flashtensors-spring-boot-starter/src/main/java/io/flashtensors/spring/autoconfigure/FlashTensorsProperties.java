@@ -212,6 +212,9 @@ public final class FlashTensorsProperties {
     /** Whether Qwen3 may think before answering. Unset: on, as the model's chat template does. */
     private final Boolean thinking;
 
+    /** Most tokens one request may hold, prompt and answer. Unset: the model's maximum. */
+    private final Integer contextLength;
+
     /** Requests that may wait while the model is busy; more get an error at once. */
     private final int queueSize;
 
@@ -236,6 +239,7 @@ public final class FlashTensorsProperties {
         Double presencePenalty,
         Double frequencyPenalty,
         Boolean thinking,
+        Integer contextLength,
         @DefaultValue("16") int queueSize,
         @DefaultValue("60s") Duration waitTimeout) {
       if (queueSize < 0) {
@@ -260,6 +264,11 @@ public final class FlashTensorsProperties {
       this.presencePenalty = presencePenalty;
       this.frequencyPenalty = frequencyPenalty;
       this.thinking = thinking;
+      if (contextLength != null && contextLength < 1) {
+        throw new IllegalArgumentException(
+            "flashtensors.chat.context-length must be at least 1, was " + contextLength);
+      }
+      this.contextLength = contextLength;
       this.queueSize = queueSize;
       this.waitTimeout = waitTimeout;
     }
@@ -335,6 +344,10 @@ public final class FlashTensorsProperties {
 
     public Boolean getThinking() {
       return this.thinking;
+    }
+
+    public Integer getContextLength() {
+      return this.contextLength;
     }
 
     public int getQueueSize() {

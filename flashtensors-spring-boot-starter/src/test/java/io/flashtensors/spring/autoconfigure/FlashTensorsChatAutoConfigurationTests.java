@@ -9,6 +9,7 @@ import io.flashtensors.spring.model.ChatEngineFactory;
 import io.flashtensors.spring.model.ManagedChatEngine;
 import io.flashtensors.spring.model.ModelNotFoundException;
 import io.flashtensors.spring.model.ModelSource;
+import io.flashtensors.spring.model.Qwen3ChatEngineFactory;
 import io.flashtensors.spring.model.ResolvedModel;
 import io.flashtensors.spring.testing.FakeChatEngine;
 import io.flashtensors.spring.testing.FakeChatEngine.Answer;
@@ -97,6 +98,49 @@ class FlashTensorsChatAutoConfigurationTests {
                     .getFailure()
                     .isInstanceOf(ModelNotFoundException.class)
                     .hasMessageContaining("Nobody/Nothing is not in the store at " + this.storage));
+  }
+
+  @Test
+  void runWithoutAFactoryShouldUseTheQwen3EngineFactory() {
+    new ApplicationContextRunner()
+        .withConfiguration(
+            AutoConfigurations.of(
+                FlashTensorsAutoConfiguration.class, FlashTensorsChatAutoConfiguration.class))
+        .withPropertyValues(
+            "flashtensors.chat.model=x/y", "flashtensors.chat.load-on-startup=false")
+        .run(context -> assertThat(context).hasSingleBean(Qwen3ChatEngineFactory.class));
+  }
+
+  @Test
+  void runWhenDeviceIsAGpuShouldFailTheLoadWithTheReason() {
+    new ApplicationContextRunner()
+        .withConfiguration(
+            AutoConfigurations.of(
+                FlashTensorsAutoConfiguration.class, FlashTensorsChatAutoConfiguration.class))
+        .withPropertyValues(
+            "flashtensors.chat.model=../fixtures/models/qwen3-tiny-random",
+            "flashtensors.device=cuda:0")
+        .run(
+            context ->
+                assertThat(context)
+                    .getFailure()
+                    .hasMessageContaining("flashtensors.device=cuda:0")
+                    .hasMessageContaining("no GPU chat engine"));
+  }
+
+  @Test
+  void runWhenDaemonModeIsAskedShouldFailClearly() {
+    new ApplicationContextRunner()
+        .withConfiguration(
+            AutoConfigurations.of(
+                FlashTensorsAutoConfiguration.class, FlashTensorsChatAutoConfiguration.class))
+        .withPropertyValues("flashtensors.chat.model=x/y", "flashtensors.server.enabled=true")
+        .run(
+            context ->
+                assertThat(context)
+                    .getFailure()
+                    .rootCause()
+                    .hasMessageContaining("flashtensors.server.enabled=true"));
   }
 
   @Test
