@@ -7,6 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -17,6 +18,7 @@ import org.springframework.core.Ordered;
 import org.springframework.core.env.ConfigurableEnvironment;
 import org.springframework.core.env.MapPropertySource;
 import org.springframework.core.io.ClassPathResource;
+import org.springframework.util.FileSystemUtils;
 
 /**
  * Serves the tiny model bundled with the sample when no model is configured, so the app starts
@@ -27,6 +29,7 @@ final class BundledModel implements EnvironmentPostProcessor, Ordered {
 
   static final String MODEL_PROPERTY = "flashtensors.chat.model";
   static final String BUNDLED_PROPERTY = "sample.bundled-model";
+  static final String MODEL_NAME = "qwen3-tiny-random";
   private static final String RESOURCE_FOLDER = "sample-model/";
   private static final String FILE_LIST = RESOURCE_FOLDER + "files.txt";
 
@@ -45,7 +48,7 @@ final class BundledModel implements EnvironmentPostProcessor, Ordered {
       model = extract().toString();
       bundled = true;
     }
-    Map<String, Object> properties = new java.util.HashMap<>();
+    Map<String, Object> properties = new HashMap<>();
     properties.put(BUNDLED_PROPERTY, bundled);
     if (bundled) {
       properties.put(MODEL_PROPERTY, model);
@@ -59,31 +62,37 @@ final class BundledModel implements EnvironmentPostProcessor, Ordered {
     return new ClassPathResource(FILE_LIST).exists();
   }
 
-  /** Copies the bundled files once per content; later starts reuse the folder. */
+  /**
+   * Copies the bundled files once per content (into {@code
+   * <tmp>/flashtensors-sample-<digest>/qwen3-tiny-random}); later starts reuse the folder.
+   */
   static Path extract() {
     try {
       List<String> files = readFileList();
       String digest = digest(files);
-      Path folder =
-          Path.of(System.getProperty("java.io.tmpdir"), "flashtensors-sample-model-" + digest);
-      if (Files.isRegularFile(folder.resolve(".complete"))) {
-        return folder;
+      Path root = Path.of(System.getProperty("java.io.tmpdir"), "flashtensors-sample-" + digest);
+      Path model = root.resolve(MODEL_NAME);
+      if (Files.isRegularFile(root.resolve(".complete"))) {
+        return model;
       }
-      Path staging = Files.createTempDirectory(folder.getParent(), "flashtensors-sample-");
+      Path staging = Files.createTempDirectory(root.getParent(), "flashtensors-sample-");
+      Path stagedModel = Files.createDirectories(staging.resolve(MODEL_NAME));
       for (String file : files) {
         try (InputStream in = new ClassPathResource(RESOURCE_FOLDER + file).getInputStream()) {
-          Files.copy(in, staging.resolve(file), StandardCopyOption.REPLACE_EXISTING);
+          Files.copy(in, stagedModel.resolve(file), StandardCopyOption.REPLACE_EXISTING);
         }
       }
       Files.writeString(staging.resolve(".complete"), digest);
       try {
-        Files.move(staging, folder, StandardCopyOption.ATOMIC_MOVE);
+        Files.move(staging, root, StandardCopyOption.ATOMIC_MOVE);
       } catch (IOException raced) {
-        if (!Files.isRegularFile(folder.resolve(".complete"))) {
+        // Another start unpacked the same content first.
+        if (!Files.isRegularFile(root.resolve(".complete"))) {
           throw raced;
         }
+        FileSystemUtils.deleteRecursively(staging);
       }
-      return folder;
+      return model;
     } catch (IOException ex) {
       throw new UncheckedIOException("could not unpack the bundled sample model", ex);
     }

@@ -5,13 +5,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
+import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
@@ -20,16 +20,15 @@ import org.openqa.selenium.chrome.ChromeOptions;
 import org.openqa.selenium.support.ui.WebDriverWait;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
-import org.springframework.context.annotation.Import;
 
 /**
  * A person's view: headless Chromium (Debian's chromium and chromium-driver, which .ci/run
- * installs) opens the page, types a question, and watches the answer stream in.
+ * installs) opens the page of the app serving its bundled tiny Qwen3, types a question, and watches
+ * the answer stream in, piece by piece, until it is the answer transformers gives.
  */
 @SpringBootTest(
     webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
-    properties = "flashtensors.chat.model=" + FakeEngineConfiguration.MODEL)
-@Import(FakeEngineConfiguration.class)
+    properties = {BundledModelTests.GREEDY, BundledModelTests.SHORT})
 class ChatPageBrowserTest {
 
   private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
@@ -75,38 +74,49 @@ class ChatPageBrowserTest {
   @Test
   void aQuestionTypedOnThePageGetsAStreamedAnswer() {
     this.browser.get("http://localhost:" + this.port + "/");
-    WebDriverWait wait = new WebDriverWait(this.browser, Duration.ofSeconds(20));
+    WebDriverWait wait = new WebDriverWait(this.browser, Duration.ofSeconds(30));
     wait.until(
-        driver ->
-            FakeEngineConfiguration.MODEL.equals(driver.findElement(By.id("model-id")).getText()));
+        driver -> BundledModel.MODEL_NAME.equals(driver.findElement(By.id("model-id")).getText()));
     assertThat(this.browser.findElement(By.id("model-device")).getText()).isEqualTo("cpu");
-    assertThat(this.browser.findElement(By.id("model-load")).getText()).isEqualTo("0.42 s");
+    assertThat(this.browser.findElement(By.id("model-load")).getText()).endsWith(" s");
+    WebElement notice = this.browser.findElement(By.id("notice"));
+    assertThat(notice.isDisplayed()).isTrue();
+    assertThat(notice.getText()).contains("tiny test model bundled with the sample");
 
-    this.browser.findElement(By.id("question")).sendKeys("what is streaming in a browser test");
+    // Record every text the answer shows, however fast the pieces come.
+    ((JavascriptExecutor) this.browser)
+        .executeScript(
+            """
+            window.seen = [];
+            new MutationObserver(() => {
+              const answer = document.querySelector('.message.assistant .answer');
+              if (answer && window.seen[window.seen.length - 1] !== answer.textContent) {
+                window.seen.push(answer.textContent);
+              }
+            }).observe(document.getElementById('messages'),
+                { childList: true, subtree: true, characterData: true });
+            """);
+    this.browser.findElement(By.id("question")).sendKeys(BundledModelTests.question());
     this.browser.findElement(By.id("send")).click();
 
-    // Sample the answer while it streams: it must grow piece by piece before it is done.
-    List<String> seen = new ArrayList<>();
     WebElement reply =
         wait.until(driver -> driver.findElement(By.cssSelector(".message.assistant")));
-    wait.pollingEvery(Duration.ofMillis(5))
-        .until(
-            driver -> {
-              String text = reply.findElement(By.cssSelector(".answer")).getText();
-              if (seen.isEmpty() || !seen.getLast().equals(text)) {
-                seen.add(text);
-              }
-              return "done".equals(reply.getAttribute("data-state"));
-            });
-
+    wait.until(driver -> !"streaming".equals(reply.getAttribute("data-state")));
+    assertThat(reply.getAttribute("data-state")).isEqualTo("done");
     String answer = reply.findElement(By.cssSelector(".answer")).getText();
-    assertThat(answer).isEqualTo("You said: what is streaming in a browser test");
-    assertThat(seen.stream().filter(text -> !text.isEmpty() && !text.equals(answer)))
-        .as("partial answers seen while streaming: %s", seen)
-        .isNotEmpty();
+    assertThat(answer).isEqualTo(BundledModelTests.greedyAnswer());
+
+    @SuppressWarnings("unchecked")
+    List<String> seen =
+        (List<String>) ((JavascriptExecutor) this.browser).executeScript("return window.seen;");
+    List<String> partial =
+        seen.stream().filter(text -> !text.isEmpty() && !text.equals(answer)).toList();
+    assertThat(partial).as("answers shown while streaming").hasSizeGreaterThan(5);
+    assertThat(partial).allSatisfy(text -> assertThat(answer).startsWith(text));
     assertThat(reply.findElement(By.cssSelector(".stats")).getText())
-        .contains(FakeEngineConfiguration.MODEL)
+        .contains(BundledModel.MODEL_NAME)
         .contains("cpu")
-        .contains("stop");
+        .contains("24 tokens")
+        .contains("length");
   }
 }
