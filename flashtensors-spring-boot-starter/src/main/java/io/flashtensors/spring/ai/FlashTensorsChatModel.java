@@ -85,6 +85,7 @@ public final class FlashTensorsChatModel implements ChatModel, StreamingChatMode
   public ChatResponse call(Prompt prompt) {
     Prompt request = withOptions(prompt);
     FlashTensorsChatOptions options = checkedOptions(request);
+    request = request.mutate().chatOptions(options).build();
     ChatRequest chatRequest = RequestMapper.toChatRequest(request.getInstructions(), options);
     ChatModelObservationContext context =
         ChatModelObservationContext.builder().prompt(request).provider(PROVIDER).build();
@@ -117,8 +118,8 @@ public final class FlashTensorsChatModel implements ChatModel, StreamingChatMode
   public Flux<ChatResponse> stream(Prompt prompt) {
     return Flux.deferContextual(
         contextView -> {
-          Prompt request = withOptions(prompt);
-          FlashTensorsChatOptions options = checkedOptions(request);
+          FlashTensorsChatOptions options = checkedOptions(withOptions(prompt));
+          Prompt request = prompt.mutate().chatOptions(options).build();
           ChatRequest chatRequest = RequestMapper.toChatRequest(request.getInstructions(), options);
           ChatModelObservationContext context =
               ChatModelObservationContext.builder()
@@ -161,10 +162,13 @@ public final class FlashTensorsChatModel implements ChatModel, StreamingChatMode
         });
   }
 
-  /** The options a prompt without options gets. */
+  /**
+   * The options a prompt without options gets. Once the model is loaded, a model given as a folder
+   * reads as the model's id, so observations and meters name the model, not the path.
+   */
   @Override
   public FlashTensorsChatOptions getOptions() {
-    return this.defaultOptions;
+    return withModelId(this.defaultOptions);
   }
 
   /** Describes the model, loading it first when it is not loaded yet. */
@@ -200,7 +204,20 @@ public final class FlashTensorsChatModel implements ChatModel, StreamingChatMode
           "this chat model serves '%s'; the request asked for model '%s'"
               .formatted(this.engine.modelReference(), model));
     }
-    return options;
+    return withModelId(options);
+  }
+
+  private FlashTensorsChatOptions withModelId(FlashTensorsChatOptions options) {
+    String model = options.getModel();
+    if (model == null || !model.equals(this.engine.modelReference())) {
+      return options;
+    }
+    return this.engine
+        .ifLoaded()
+        .map(engine -> engine.descriptor().id())
+        .filter(id -> !id.equals(model))
+        .map(id -> options.mutate().model(id).build())
+        .orElse(options);
   }
 
   private boolean servesModel(String model) {

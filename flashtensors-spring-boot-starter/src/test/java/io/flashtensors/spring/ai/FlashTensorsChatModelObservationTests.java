@@ -3,6 +3,7 @@ package io.flashtensors.spring.ai;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.flashtensors.spring.model.ManagedChatEngine;
 import io.flashtensors.spring.testing.FakeChatEngine;
 import io.flashtensors.spring.testing.FakeChatEngine.Answer;
 import io.flashtensors.spring.testing.FakeChatEngine.Piece;
@@ -16,6 +17,7 @@ import java.time.Duration;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.ai.chat.observation.ChatModelMeterObservationHandler;
+import org.springframework.ai.chat.prompt.ChatOptions;
 import org.springframework.ai.chat.prompt.Prompt;
 
 class FlashTensorsChatModelObservationTests {
@@ -70,6 +72,30 @@ class FlashTensorsChatModelObservationTests {
         .hasHighCardinalityKeyValue("gen_ai.usage.output_tokens", "3")
         .hasBeenStarted()
         .hasBeenStopped();
+  }
+
+  @Test
+  void aModelGivenAsAFolderIsObservedUnderItsId() {
+    TestObservationRegistry registry = TestObservationRegistry.create();
+    ManagedChatEngine managed = new ManagedChatEngine("/models/tiny", () -> this.engine);
+    managed.get();
+    this.model =
+        FlashTensorsChatModel.builder()
+            .engine(managed)
+            .defaultOptions(FlashTensorsChatOptions.builder().model("/models/tiny").build())
+            .observationRegistry(registry)
+            .build();
+
+    assertThat(this.model.getOptions().getModel()).isEqualTo("test/tiny-qwen3");
+    this.model.call(new Prompt("hello"));
+    this.model.call(new Prompt("hello", ChatOptions.builder().model("/models/tiny").build()));
+
+    TestObservationRegistryAssert.assertThat(registry)
+        .hasNumberOfObservationsWithNameEqualTo("gen_ai.client.operation", 2)
+        .forAllObservationsWithNameEqualTo(
+            "gen_ai.client.operation",
+            observation ->
+                observation.hasLowCardinalityKeyValue("gen_ai.request.model", "test/tiny-qwen3"));
   }
 
   @Test
