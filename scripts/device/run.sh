@@ -19,7 +19,7 @@ stamp() { echo "== $1 (t=$(( $(date +%s) - start )) s)"; }
 
 stamp "setup"
 if [ ! -x /tmp/jre/bin/java ]; then
-  tar xJf "$repo/.device/jre.tar.xz" -C /tmp
+  if [ -f "$here/jre.tar.xz" ]; then tar xJf "$here/jre.tar.xz" -C /tmp; else tar xJf "$repo/.device/jre.tar.xz" -C /tmp; fi
 fi
 export JAVA_HOME=/tmp/jre PATH=/tmp/jre/bin:$PATH
 JAVA=(java --enable-native-access=ALL-UNNAMED --add-modules=jdk.incubator.vector -Xmx6g)
