@@ -10,7 +10,6 @@ import io.grpc.ServerServiceDefinition;
 import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import java.io.IOException;
-import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.Optional;
@@ -204,18 +203,22 @@ public final class DaemonServer implements AutoCloseable {
         server.start();
       } catch (IOException e) {
         daemon.close();
-        if (e instanceof BindException || e.getCause() instanceof BindException) {
-          throw new IOException(
-              "cannot listen on "
-                  + settings.host()
-                  + ":"
-                  + settings.port()
-                  + " ("
-                  + e.getMessage()
-                  + "): another program uses the port? choose another with --port",
-              e);
+        if (inProcessName != null) {
+          throw e;
         }
-        throw e;
+        Throwable root = e;
+        while (root.getCause() != null) {
+          root = root.getCause();
+        }
+        throw new IOException(
+            "cannot listen on "
+                + settings.host()
+                + ":"
+                + settings.port()
+                + " ("
+                + root.getMessage()
+                + "): is another program on that port? --port chooses another",
+            e);
       }
       self[0] = new DaemonServer(server, daemon);
       LOG.info(
