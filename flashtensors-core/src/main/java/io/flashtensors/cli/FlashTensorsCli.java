@@ -28,7 +28,8 @@ import picocli.CommandLine.Option;
       RegisterCommand.class,
       ListCommand.class,
       InfoCommand.class,
-      RmCommand.class
+      RmCommand.class,
+      BenchCommand.class
     })
 public final class FlashTensorsCli {
 
