@@ -29,7 +29,10 @@ import picocli.CommandLine.Option;
       ListCommand.class,
       InfoCommand.class,
       RmCommand.class,
-      BenchCommand.class
+      BenchCommand.class,
+      TokenizeCommand.class,
+      RenderChatCommand.class,
+      RunCommand.class
     })
 public final class FlashTensorsCli {
 
