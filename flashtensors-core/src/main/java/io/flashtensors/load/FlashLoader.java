@@ -156,7 +156,7 @@ public final class FlashLoader {
         target.begin(plan, context);
         context.record("allocate", plan.destinationBytes(), System.nanoTime() - t1);
 
-        readAll(plan, readers, target, context, verify && verifyChecksums);
+        readAll(plan, readers, target, context, verify);
         context.directIo(readers.stream().allMatch(SourceReader::isDirect));
       } finally {
         closeAll(readers);
@@ -258,20 +258,16 @@ public final class FlashLoader {
     if (interrupted) {
       Thread.currentThread().interrupt();
     }
-    Throwable t = failure.get();
-    if (t instanceof CancellationException c && !interrupted) {
-      throw c;
-    }
-    switch (t) {
+    switch (failure.get()) {
       case null -> {
         if (interrupted) {
           throw new CancellationException("load interrupted");
         }
       }
-      case IOException io -> throw io;
-      case RuntimeException re -> throw re;
-      case Error err -> throw err;
-      default -> throw new IOException(t);
+      case IOException e -> throw e;
+      case RuntimeException e -> throw e;
+      case Error e -> throw e;
+      case Throwable e -> throw new IOException(e);
     }
   }
 

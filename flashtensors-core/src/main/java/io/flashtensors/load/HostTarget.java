@@ -63,7 +63,7 @@ public final class HostTarget implements LoadTarget<LoadedModel> {
                   1, Math.min(Math.min(budget / size, staged), 2L * context.loader().threads()));
       staging = new ArrayBlockingQueue<>(count);
       for (int i = 0; i < count; i++) {
-        staging.add(arena.allocate(size, HostMemory.ALIGNMENT));
+        staging.add(HostMemory.allocate(size, arena));
       }
     }
   }

@@ -241,6 +241,7 @@ public final class ModelStore {
    * @return the entries removed
    * @throws ModelNotFoundException when there is none
    */
+  @SuppressWarnings("try") // the lock is held by the try block, not used in it
   public List<StoredModel> remove(ModelId id, String revision) {
     List<StoredModel> removed = new ArrayList<>();
     List<Path> doomed = new ArrayList<>();
@@ -340,6 +341,7 @@ public final class ModelStore {
    * Moves a converted model folder (inside a {@link Staging}) into place and enters it into the
    * index, replacing an entry of the same id and revision.
    */
+  @SuppressWarnings("try") // the lock is held by the try block, not used in it
   StoredModel install(StoredModel entry, Path converted) throws IOException {
     ModelId id = entry.modelId();
     Path target = modelFolder(id, entry.revision());

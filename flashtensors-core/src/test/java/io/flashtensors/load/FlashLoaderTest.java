@@ -181,6 +181,16 @@ class FlashLoaderTest {
   }
 
   @Test
+  void anEmptyTensorDictRoundTrips() throws Exception {
+    Path empty = dir.resolve("empty");
+    TensorDict.save(Map.of(), empty);
+    try (LoadedModel model = TensorDict.load(empty, DeviceMap.cpu())) {
+      assertThat(model.tensors()).isEmpty();
+      assertThat(model.metrics().bytes()).isZero();
+    }
+  }
+
+  @Test
   void missingTensorIsAClearError() throws Exception {
     try (LoadedModel model = FlashLoader.create().load(layout)) {
       assertThatThrownBy(() -> model.tensor("nope")).hasMessage("model flash has no tensor 'nope'");

@@ -31,10 +31,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * {@code X-Error-Code} errors, and faults to inject: connections cut mid-file, stalls, corrupted
  * bytes, 503s.
  */
-final class FakeHub implements AutoCloseable {
+public final class FakeHub implements AutoCloseable {
 
   /** A repository at one commit. */
-  static final class Repo {
+  public static final class Repo {
     final String id;
     final String commit;
     final Map<String, byte[]> files = new LinkedHashMap<>();
@@ -47,7 +47,7 @@ final class FakeHub implements AutoCloseable {
       this.commit = commit;
     }
 
-    Repo file(String path, byte[] content, boolean inLfs) {
+    public Repo file(String path, byte[] content, boolean inLfs) {
       files.put(path, content);
       if (inLfs) {
         lfs.add(path);
@@ -84,7 +84,7 @@ final class FakeHub implements AutoCloseable {
   private final HttpServer hub;
   private final ServerSocket cdn;
 
-  FakeHub() throws IOException {
+  public FakeHub() throws IOException {
     hub = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
     hub.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
     hub.createContext("/", this::hub);
@@ -106,11 +106,11 @@ final class FakeHub implements AutoCloseable {
             });
   }
 
-  String endpoint() {
+  public String endpoint() {
     return "http://127.0.0.1:" + hub.getAddress().getPort();
   }
 
-  Repo add(String id, String commit) {
+  public Repo add(String id, String commit) {
     Repo r = new Repo(id, commit);
     repos.put(id, r);
     return r;

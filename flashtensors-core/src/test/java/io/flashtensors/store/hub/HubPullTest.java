@@ -180,7 +180,9 @@ class HubPullTest {
             .resolve(
                 ".downloads/Qwen/Tiny/" + COMMIT + "/model-00001-of-00002.safetensors.incomplete");
     assertThat(partial).exists();
-    assertThat(Files.size(partial)).isEqualTo(120_000);
+    // What arrived before the cut (the client may drop the last buffered bytes of a broken stream).
+    long kept = Files.size(partial);
+    assertThat(kept).isBetween(1L, 120_000L);
 
     // Second run: the network is fine again.
     hub.cuts.clear();
@@ -193,7 +195,7 @@ class HubPullTest {
         .filteredOn(s -> s.path().contains(sha))
         .last()
         .extracting(FakeHub.Seen::range)
-        .isEqualTo("bytes=120000-");
+        .isEqualTo("bytes=" + kept + "-");
   }
 
   @Test
