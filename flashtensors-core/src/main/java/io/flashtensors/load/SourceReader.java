@@ -25,11 +25,27 @@ final class SourceReader implements AutoCloseable {
   private final long blockSize;
   private volatile boolean directFailed;
 
+  /** Opens a file for reading, with O_DIRECT or without; tests substitute a refusing one. */
+  @FunctionalInterface
+  interface Opener {
+    Opener DEFAULT =
+        (path, direct) ->
+            direct
+                ? FileChannel.open(path, StandardOpenOption.READ, ExtendedOpenOption.DIRECT)
+                : FileChannel.open(path, StandardOpenOption.READ);
+
+    FileChannel open(Path path, boolean direct) throws IOException;
+  }
+
   SourceReader(ModelFiles.SourceFile file, DirectIo mode) throws IOException {
+    this(file, mode, Opener.DEFAULT);
+  }
+
+  SourceReader(ModelFiles.SourceFile file, DirectIo mode, Opener opener) throws IOException {
     this.file = file;
     Path path = file.path();
     try {
-      this.buffered = FileChannel.open(path, StandardOpenOption.READ);
+      this.buffered = opener.open(path, false);
     } catch (NoSuchFileException e) {
       throw new FormatException(path, "no such file", e);
     }
@@ -46,7 +62,7 @@ final class SourceReader implements AutoCloseable {
       try {
         block = Files.getFileStore(path).getBlockSize();
         if (block > 0 && LoadPlan.IO_ALIGNMENT % block == 0) {
-          opened = FileChannel.open(path, StandardOpenOption.READ, ExtendedOpenOption.DIRECT);
+          opened = opener.open(path, true);
         } else {
           refusal = new IOException("block size " + block + " does not divide 4096");
         }
