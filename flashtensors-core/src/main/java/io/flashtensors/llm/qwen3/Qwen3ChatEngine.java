@@ -7,6 +7,7 @@ import io.flashtensors.llm.FinishReason;
 import io.flashtensors.llm.ModelDescriptor;
 import io.flashtensors.llm.SamplingOptions;
 import io.flashtensors.llm.TokenListener;
+import io.flashtensors.llm.ToolCall;
 import io.flashtensors.llm.chat.ParsedOutput;
 import io.flashtensors.llm.chat.Qwen3ChatTemplate;
 import io.flashtensors.llm.chat.Qwen3OutputParser;
@@ -29,6 +30,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -149,14 +151,16 @@ public final class Qwen3ChatEngine implements ChatEngine {
     GenerationResult result =
         generate(ids, request.sampling(), (id, text) -> parser.accept(text, listener));
     ParsedOutput parsed = parser.finish(listener);
+    // A <tool_call> block that cannot be read is an error the caller sees, not a dropped call.
+    List<ToolCall> toolCalls = parsed.requireWellFormedToolCalls();
     FinishReason finish = result.finishReason();
-    if (finish == FinishReason.STOP && !parsed.toolCalls().isEmpty()) {
+    if (finish == FinishReason.STOP && !toolCalls.isEmpty()) {
       finish = FinishReason.TOOL_CALLS;
     }
     return new ChatResult(
         parsed.content(),
         parsed.reasoning(),
-        parsed.toolCalls(),
+        toolCalls,
         Arrays.stream(result.outputIds()).boxed().toList(),
         result.promptTokens(),
         result.completionTokens(),

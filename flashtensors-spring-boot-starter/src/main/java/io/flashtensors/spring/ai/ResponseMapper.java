@@ -4,6 +4,7 @@ import io.flashtensors.llm.ChatResult;
 import io.flashtensors.llm.FinishReason;
 import io.flashtensors.llm.ModelDescriptor;
 import io.flashtensors.llm.ToolCall;
+import io.flashtensors.llm.chat.MalformedToolCallException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -102,19 +103,14 @@ final class ResponseMapper {
       arguments = JSON.readTree(call.argumentsJson());
     } catch (JacksonException ex) {
       throw new MalformedToolCallException(
-          "the model called tool '%s' with arguments that are not valid JSON (%s): %s"
-              .formatted(call.name(), ex.getOriginalMessage(), abbreviate(call.argumentsJson())),
-          ex);
+          "arguments of tool '%s' are not valid JSON: %s"
+              .formatted(call.name(), ex.getOriginalMessage()),
+          call.argumentsJson());
     }
     if (arguments == null || !arguments.isObject()) {
       throw new MalformedToolCallException(
-          "the model called tool '%s' with arguments that are not a JSON object: %s"
-              .formatted(call.name(), abbreviate(call.argumentsJson())),
-          null);
+          "arguments of tool '%s' are not a JSON object".formatted(call.name()),
+          call.argumentsJson());
     }
-  }
-
-  private static String abbreviate(String text) {
-    return text.length() <= 200 ? text : text.substring(0, 200) + "...";
   }
 }

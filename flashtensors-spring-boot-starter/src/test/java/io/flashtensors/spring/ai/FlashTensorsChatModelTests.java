@@ -7,6 +7,7 @@ import static org.awaitility.Awaitility.await;
 import io.flashtensors.llm.ChatMessage;
 import io.flashtensors.llm.ChatRequest;
 import io.flashtensors.llm.ToolCall;
+import io.flashtensors.llm.chat.MalformedToolCallException;
 import io.flashtensors.spring.testing.FakeChatEngine;
 import io.flashtensors.spring.testing.FakeChatEngine.Answer;
 import io.flashtensors.spring.testing.FakeChatEngine.Piece;
@@ -237,8 +238,7 @@ class FlashTensorsChatModelTests {
 
     assertThatThrownBy(() -> model(engine).call(new Prompt("weather?")))
         .isInstanceOf(MalformedToolCallException.class)
-        .hasMessageContaining("tool 'weather'")
-        .hasMessageContaining("not valid JSON")
+        .hasMessageContaining("malformed tool call (arguments of tool 'weather' are not valid JSON")
         .hasMessageContaining("{\"city\": Oslo");
   }
 
