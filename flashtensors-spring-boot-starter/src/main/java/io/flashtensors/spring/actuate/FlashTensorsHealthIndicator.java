@@ -54,12 +54,19 @@ public final class FlashTensorsHealthIndicator extends AbstractHealthIndicator {
     }
     ResidentPoolStatistics statistics = this.pool.get();
     if (statistics != null) {
-      builder.withDetail(
-          "pool",
-          Map.of(
-              "capacityBytes", statistics.capacityBytes(),
-              "usedBytes", statistics.usedBytes(),
-              "residentModels", statistics.residentModels()));
+      var failure = statistics.failure();
+      if (failure.isPresent()) {
+        builder
+            .down()
+            .withDetail("pool", Map.of("error", String.valueOf(failure.get().getMessage())));
+      } else {
+        builder.withDetail(
+            "pool",
+            Map.of(
+                "capacityBytes", statistics.capacityBytes(),
+                "usedBytes", statistics.usedBytes(),
+                "residentModels", statistics.residentModels()));
+      }
     }
   }
 

@@ -1,5 +1,7 @@
 package io.flashtensors.spring.actuate;
 
+import java.util.Optional;
+
 /**
  * What the loader's pinned pool and its cache of resident models report, for meters and health. A
  * bean of this type turns on the {@code flashtensors.pool.*} and {@code flashtensors.cache.*}
@@ -21,4 +23,9 @@ public interface ResidentPoolStatistics {
 
   /** Models evicted from the pool to make room. */
   long cacheEvictions();
+
+  /** Why the pool could not be set up, when it could not; the numbers then read 0. */
+  default Optional<Throwable> failure() {
+    return Optional.empty();
+  }
 }

@@ -2,6 +2,7 @@ package io.flashtensors.spring.autoconfigure;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import io.flashtensors.format.DType;
 import io.flashtensors.format.ModelFiles;
@@ -18,6 +19,7 @@ import io.flashtensors.spring.actuate.FlashTensorsHealthIndicator;
 import io.flashtensors.spring.actuate.FlashTensorsInfoContributor;
 import io.flashtensors.spring.actuate.FlashTensorsMetrics;
 import io.flashtensors.spring.actuate.ResidentPoolStatistics;
+import io.flashtensors.spring.model.BackgroundGpuLoader;
 import io.flashtensors.spring.model.ChatEngineFactory;
 import io.flashtensors.spring.model.ModelSource;
 import io.flashtensors.spring.model.ResolvedModel;
@@ -30,6 +32,7 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -191,6 +194,31 @@ class FlashTensorsActuatorAutoConfigurationTests {
               assertThat(asMap(health.getDetails().get("pool")))
                   .containsEntry("usedBytes", 3_000_000_000L);
             });
+  }
+
+  @Test
+  void runWhenTheDeviceIsAGpuWithoutCudaShouldReportThePoolDown() {
+    this.contextRunner
+        .withPropertyValues("flashtensors.device=cuda:0")
+        .run(
+            context -> {
+              BackgroundGpuLoader gpu = context.getBean(BackgroundGpuLoader.class);
+              await().atMost(Duration.ofSeconds(30)).until(() -> gpu.failure().isPresent());
+              Health health =
+                  context.getBean("flashTensorsHealthIndicator", HealthIndicator.class).health();
+              assertThat(health.getStatus()).isEqualTo(Status.DOWN);
+              assertThat(asMap(health.getDetails().get("pool"))).containsKey("error");
+              MeterRegistry registry = new SimpleMeterRegistry();
+              context.getBean(FlashTensorsMetrics.class).bindTo(registry);
+              assertThat(registry.get("flashtensors.pool.capacity").gauge().value()).isZero();
+            });
+  }
+
+  @Test
+  void runWhenTheDeviceIsTheCpuShouldNotCreateAGpuLoader() {
+    this.contextRunner
+        .withPropertyValues("flashtensors.device=cpu")
+        .run(context -> assertThat(context).doesNotHaveBean(BackgroundGpuLoader.class));
   }
 
   @Test
