@@ -40,10 +40,10 @@ public final class FlashTensorsProperties {
   /** Where the model runs: auto (a GPU when there is one, else the CPU), cpu, or cuda:N. */
   private final String device;
 
-  /** The flashtensors daemon that holds a shared pool of resident models. */
+  /** Daemon holding a shared pool of resident models (remote mode). */
   private final Server server;
 
-  /** The Spring AI chat model. */
+  /** Spring AI chat model and its default options. */
   private final Chat chat;
 
   public FlashTensorsProperties(
