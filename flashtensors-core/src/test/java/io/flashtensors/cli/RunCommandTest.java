@@ -157,7 +157,8 @@ class RunCommandTest {
             },
             new String[][] {
               {"run", dir + "/missing", "--input-ids", "1"},
-              {"missing: no such model folder or file"},
+              // The CLI names the path of a missing file (loader's wording since 3be823f).
+              {"missing: no such file or folder"},
             })) {
       Run r = run(c[0]);
       assertThat(r.exitCode()).isEqualTo(1);
