@@ -1,9 +1,10 @@
 package io.flashtensors.format;
 
-import java.util.Locale;
-
 /**
  * Element types of the safetensors specification, with their size in bits.
+ *
+ * <p>The list and the bit sizes follow {@code Dtype} in huggingface/safetensors ({@code
+ * safetensors/src/tensor.rs}, checked at commit 24b0b28, May 2026), in the same order.
  *
  * <p>Sub-byte types (F4, F6_*) are packed: a tensor of them occupies {@code ceil(numel * bits / 8)}
  * bytes.
@@ -18,6 +19,8 @@ public enum DType {
   F8_E5M2(8),
   F8_E4M3(8),
   F8_E8M0(8),
+  F8_E4M3FNUZ(8),
+  F8_E5M2FNUZ(8),
   I16(16),
   U16(16),
   F16(16),
@@ -47,12 +50,23 @@ public enum DType {
     return (totalBits + 7) / 8;
   }
 
-  /** The dtype for a safetensors name such as {@code "BF16"}, or an error naming the value. */
+  /**
+   * The dtype for a safetensors name such as {@code "BF16"}, or an error naming the value. Names
+   * are case-sensitive, as in the specification.
+   */
   public static DType fromSafetensorsName(String name) {
-    try {
-      return valueOf(name.toUpperCase(Locale.ROOT));
-    } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("unknown dtype '" + name + "'", e);
+    for (DType type : VALUES) {
+      if (type.name().equals(name)) {
+        return type;
+      }
     }
+    throw new IllegalArgumentException("unknown dtype '" + name + "'");
   }
+
+  /** The name safetensors headers use for this dtype (the constant's name). */
+  public String safetensorsName() {
+    return name();
+  }
+
+  private static final DType[] VALUES = values();
 }
