@@ -14,7 +14,13 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     versionProvider = VersionProvider.class,
     description = "Loads LLM weights to GPU memory at close to the hardware limit and runs Qwen3.",
-    subcommands = {CommandLine.HelpCommand.class})
+    subcommands = {
+      CommandLine.HelpCommand.class,
+      ConvertCommand.class,
+      InspectCommand.class,
+      LoadCommand.class,
+      GenerateCommand.class
+    })
 public final class FlashTensorsCli {
 
   /** Shown by every subcommand through {@code @Mixin}; read by the error handler. */

@@ -3,6 +3,8 @@ package io.flashtensors.format;
 import io.flashtensors.memory.SegmentIo;
 import io.flashtensors.memory.Tensor;
 import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
@@ -285,28 +287,62 @@ public final class Safetensors {
    */
   public static void write(Path file, Map<String, Tensor> tensors, Map<String, String> metadata)
       throws IOException {
-    List<Map.Entry<String, Tensor>> ordered = new ArrayList<>(tensors.entrySet());
-    ordered.sort(
-        Comparator.<Map.Entry<String, Tensor>>comparingInt(e -> -e.getValue().dtype().bits())
-            .thenComparing(Map.Entry::getKey));
+    List<TensorSpec> specs = new ArrayList<>();
+    Map<String, Tensor> byName = new java.util.HashMap<>();
+    tensors.forEach(
+        (name, t) -> {
+          specs.add(new TensorSpec(name, t.dtype(), t.shape()));
+          byName.put(name, t);
+        });
+    specs.sort(
+        Comparator.<TensorSpec>comparingInt(t -> -t.dtype().bits())
+            .thenComparing(TensorSpec::name));
+    write(
+        file,
+        specs,
+        metadata,
+        (spec, offset, piece) ->
+            MemorySegment.copy(byName.get(spec.name()).data(), offset, piece, 0, piece.byteSize()));
+  }
+
+  /** Supplies tensor bytes to {@link #write(Path, List, Map, Content)} piece by piece. */
+  @FunctionalInterface
+  public interface Content {
+    /**
+     * Fills {@code piece} with the bytes of {@code tensor} that start at {@code offset}.
+     *
+     * @param tensor the tensor being written
+     * @param offset first byte of the piece within the tensor
+     * @param piece where to put the bytes (at most a few MiB)
+     */
+    void fill(TensorSpec tensor, long offset, MemorySegment piece) throws IOException;
+  }
+
+  /**
+   * Writes a safetensors file whose bytes come from {@code content}, in the order given, without
+   * holding more than one piece in memory. The file appears atomically.
+   */
+  public static void write(
+      Path file, List<TensorSpec> tensors, Map<String, String> metadata, Content content)
+      throws IOException {
     ObjectNode header = Json.MAPPER.createObjectNode();
     if (!metadata.isEmpty()) {
       ObjectNode meta = header.putObject(METADATA_KEY);
       metadata.forEach(meta::put);
     }
     long offset = 0;
-    for (Map.Entry<String, Tensor> e : ordered) {
-      Tensor t = e.getValue();
-      if (e.getKey().equals(METADATA_KEY)) {
-        throw new IllegalArgumentException("a tensor may not be named " + METADATA_KEY);
+    for (TensorSpec t : tensors) {
+      if (t.name().equals(METADATA_KEY) || header.has(t.name())) {
+        throw new IllegalArgumentException(
+            "tensor name '%s' is reserved or repeated".formatted(t.name()));
       }
-      ObjectNode entry = header.putObject(e.getKey());
+      long length = Safetensors.expectedBytes(file, t.name(), t.dtype(), t.shape());
+      ObjectNode entry = header.putObject(t.name());
       entry.put("dtype", t.dtype().safetensorsName());
       ArrayNode shape = entry.putArray("shape");
       for (long d : t.shape()) {
         shape.add(d);
       }
-      long length = t.data().byteSize();
       entry.putArray("data_offsets").add(offset).add(offset + length);
       offset += length;
     }
@@ -324,9 +360,21 @@ public final class Safetensors {
           while (head.hasRemaining()) {
             channel.write(head);
           }
-          for (Map.Entry<String, Tensor> e : ordered) {
-            SegmentIo.writeFully(channel, e.getValue().data());
+          try (Arena arena = Arena.ofConfined()) {
+            MemorySegment buffer = arena.allocate(WRITE_PIECE, 4096);
+            for (TensorSpec t : tensors) {
+              long length = t.byteSize();
+              for (long done = 0; done < length; ) {
+                int n = (int) Math.min(WRITE_PIECE, length - done);
+                MemorySegment piece = buffer.asSlice(0, n);
+                content.fill(t, done, piece);
+                SegmentIo.writeFully(channel, piece);
+                done += n;
+              }
+            }
           }
         });
   }
+
+  private static final int WRITE_PIECE = 8 << 20;
 }

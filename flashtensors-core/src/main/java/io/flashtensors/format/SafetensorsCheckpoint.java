@@ -2,6 +2,7 @@ package io.flashtensors.format;
 
 import io.flashtensors.memory.Tensor;
 import java.io.IOException;
+import java.lang.foreign.MemorySegment;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -199,26 +200,50 @@ public record SafetensorsCheckpoint(Path root, Path index, List<SafetensorsFile>
   public static void writeSharded(
       Path folder, Map<String, Tensor> tensors, long maxShardBytes, Map<String, String> metadata)
       throws IOException {
+    List<TensorSpec> specs = new ArrayList<>();
+    tensors.forEach((name, t) -> specs.add(new TensorSpec(name, t.dtype(), t.shape())));
+    writeSharded(
+        folder,
+        specs,
+        maxShardBytes,
+        metadata,
+        (spec, offset, piece) ->
+            MemorySegment.copy(
+                tensors.get(spec.name()).data(), offset, piece, 0, piece.byteSize()));
+  }
+
+  /**
+   * Writes a sharded checkpoint whose bytes come from {@code content}, tensors in the order given.
+   *
+   * @see #writeSharded(Path, Map, long, Map)
+   */
+  public static void writeSharded(
+      Path folder,
+      List<TensorSpec> tensors,
+      long maxShardBytes,
+      Map<String, String> metadata,
+      Safetensors.Content content)
+      throws IOException {
     if (maxShardBytes <= 0) {
       throw new IllegalArgumentException("maxShardBytes must be positive");
     }
     Files.createDirectories(folder);
-    List<Map<String, Tensor>> shards = new ArrayList<>();
-    Map<String, Tensor> current = new LinkedHashMap<>();
+    List<List<TensorSpec>> shards = new ArrayList<>();
+    List<TensorSpec> current = new ArrayList<>();
     long currentBytes = 0;
-    for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
-      long size = e.getValue().data().byteSize();
+    for (TensorSpec t : tensors) {
+      long size = t.byteSize();
       if (!current.isEmpty() && currentBytes + size > maxShardBytes) {
         shards.add(current);
-        current = new LinkedHashMap<>();
+        current = new ArrayList<>();
         currentBytes = 0;
       }
-      current.put(e.getKey(), e.getValue());
+      current.add(t);
       currentBytes += size;
     }
     shards.add(current);
     if (shards.size() == 1) {
-      Safetensors.write(folder.resolve("model.safetensors"), shards.getFirst(), metadata);
+      Safetensors.write(folder.resolve("model.safetensors"), shards.getFirst(), metadata, content);
       return;
     }
     ObjectNode index = Json.MAPPER.createObjectNode();
@@ -226,10 +251,10 @@ public record SafetensorsCheckpoint(Path root, Path index, List<SafetensorsFile>
     ObjectNode weightMap = Json.MAPPER.createObjectNode();
     for (int i = 0; i < shards.size(); i++) {
       String name = "model-%05d-of-%05d.safetensors".formatted(i + 1, shards.size());
-      Safetensors.write(folder.resolve(name), shards.get(i), metadata);
-      for (Map.Entry<String, Tensor> e : shards.get(i).entrySet()) {
-        weightMap.put(e.getKey(), name);
-        total += e.getValue().data().byteSize();
+      Safetensors.write(folder.resolve(name), shards.get(i), metadata, content);
+      for (TensorSpec t : shards.get(i)) {
+        weightMap.put(t.name(), name);
+        total += t.byteSize();
       }
     }
     index.putObject("metadata").put("total_size", total);

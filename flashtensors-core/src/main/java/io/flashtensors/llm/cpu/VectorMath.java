@@ -1,0 +1,292 @@
+package io.flashtensors.llm.cpu;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The arithmetic of the CPU engine: float32 math on heap arrays and matrix products with weights
+ * read in place (BF16 widened to float32 in registers). Kernels work on a range of output rows so
+ * that {@link ParallelRunner} can split them over cores; they allocate nothing.
+ */
+public final class VectorMath {
+
+  static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+  private static final VectorSpecies<Short> S =
+      VectorSpecies.of(short.class, VectorShape.forBitSize(F.vectorBitSize() / 2));
+  private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
+  private static final int L = F.length();
+  private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+  private static final ValueLayout.OfShort BF16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
+  private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);
+
+  /** Tokens whose products with one weight row are computed together (the row is read once). */
+  static final int TOKEN_GROUP = 4;
+
+  private VectorMath() {}
+
+  /**
+   * {@code out[b*outStride + outOffset + r] (+)= dot(w[r], x[b*xStride ..])} for rows {@code [r0,
+   * r1)} and tokens {@code [0, batch)}. With {@code accumulate} the product is added to {@code out}
+   * (a fused residual add).
+   */
+  public static void matmul(
+      WeightMatrix w,
+      float[] x,
+      int xStride,
+      int batch,
+      float[] out,
+      int outStride,
+      int outOffset,
+      int r0,
+      int r1,
+      boolean accumulate) {
+    int n = w.cols();
+    MemorySegment seg = w.data();
+    float[] acc = new float[TOKEN_GROUP];
+    for (int r = r0; r < r1; r++) {
+      long rowBytes = (long) r * n * (w.bf16() ? 2 : 4);
+      int b = 0;
+      for (; b + TOKEN_GROUP <= batch; b += TOKEN_GROUP) {
+        if (w.bf16()) {
+          dot4Bf16(seg, rowBytes, x, b * xStride, xStride, n, acc);
+        } else {
+          dot4F32(seg, rowBytes, x, b * xStride, xStride, n, acc);
+        }
+        for (int j = 0; j < TOKEN_GROUP; j++) {
+          store(out, (b + j) * outStride + outOffset + r, acc[j], accumulate);
+        }
+      }
+      for (; b < batch; b++) {
+        float d =
+            w.bf16()
+                ? dotBf16(seg, rowBytes, x, b * xStride, n)
+                : dotF32(seg, rowBytes, x, b * xStride, n);
+        store(out, b * outStride + outOffset + r, d, accumulate);
+      }
+    }
+  }
+
+  private static void store(float[] out, int index, float value, boolean accumulate) {
+    out[index] = accumulate ? out[index] + value : value;
+  }
+
+  private static FloatVector bf16(MemorySegment seg, long byteOffset) {
+    return ShortVector.fromMemorySegment(S, seg, byteOffset, LE)
+        .convertShape(VectorOperators.S2I, I, 0)
+        .reinterpretAsInts()
+        .lanewise(VectorOperators.LSHL, 16)
+        .reinterpretAsFloats();
+  }
+
+  /** Dot product of a BF16 weight row (at {@code rowBytes}) with {@code x[xo .. xo+n)}. */
+  static float dotBf16(MemorySegment w, long rowBytes, float[] x, int xo, int n) {
+    FloatVector a0 = FloatVector.zero(F);
+    FloatVector a1 = FloatVector.zero(F);
+    FloatVector a2 = FloatVector.zero(F);
+    FloatVector a3 = FloatVector.zero(F);
+    int i = 0;
+    for (; i + 4 * L <= n; i += 4 * L) {
+      long o = rowBytes + 2L * i;
+      a0 = bf16(w, o).fma(FloatVector.fromArray(F, x, xo + i), a0);
+      a1 = bf16(w, o + 2L * L).fma(FloatVector.fromArray(F, x, xo + i + L), a1);
+      a2 = bf16(w, o + 4L * L).fma(FloatVector.fromArray(F, x, xo + i + 2 * L), a2);
+      a3 = bf16(w, o + 6L * L).fma(FloatVector.fromArray(F, x, xo + i + 3 * L), a3);
+    }
+    for (; i + L <= n; i += L) {
+      a0 = bf16(w, rowBytes + 2L * i).fma(FloatVector.fromArray(F, x, xo + i), a0);
+    }
+    float sum = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+    for (; i < n; i++) {
+      sum += WeightMatrix.bf16ToFloat(w.get(BF16, rowBytes + 2L * i)) * x[xo + i];
+    }
+    return sum;
+  }
+
+  /** Dot products of one BF16 weight row with four consecutive token vectors. */
+  static void dot4Bf16(
+      MemorySegment w, long rowBytes, float[] x, int xo, int xStride, int n, float[] out) {
+    FloatVector a0 = FloatVector.zero(F);
+    FloatVector a1 = FloatVector.zero(F);
+    FloatVector a2 = FloatVector.zero(F);
+    FloatVector a3 = FloatVector.zero(F);
+    int x1 = xo + xStride;
+    int x2 = x1 + xStride;
+    int x3 = x2 + xStride;
+    int i = 0;
+    for (; i + L <= n; i += L) {
+      FloatVector wv = bf16(w, rowBytes + 2L * i);
+      a0 = wv.fma(FloatVector.fromArray(F, x, xo + i), a0);
+      a1 = wv.fma(FloatVector.fromArray(F, x, x1 + i), a1);
+      a2 = wv.fma(FloatVector.fromArray(F, x, x2 + i), a2);
+      a3 = wv.fma(FloatVector.fromArray(F, x, x3 + i), a3);
+    }
+    float s0 = a0.reduceLanes(VectorOperators.ADD);
+    float s1 = a1.reduceLanes(VectorOperators.ADD);
+    float s2 = a2.reduceLanes(VectorOperators.ADD);
+    float s3 = a3.reduceLanes(VectorOperators.ADD);
+    for (; i < n; i++) {
+      float wi = WeightMatrix.bf16ToFloat(w.get(BF16, rowBytes + 2L * i));
+      s0 += wi * x[xo + i];
+      s1 += wi * x[x1 + i];
+      s2 += wi * x[x2 + i];
+      s3 += wi * x[x3 + i];
+    }
+    out[0] = s0;
+    out[1] = s1;
+    out[2] = s2;
+    out[3] = s3;
+  }
+
+  /** Dot product of an F32 weight row (at {@code rowBytes}) with {@code x[xo .. xo+n)}. */
+  static float dotF32(MemorySegment w, long rowBytes, float[] x, int xo, int n) {
+    FloatVector a0 = FloatVector.zero(F);
+    FloatVector a1 = FloatVector.zero(F);
+    int i = 0;
+    for (; i + 2 * L <= n; i += 2 * L) {
+      long o = rowBytes + 4L * i;
+      a0 = FloatVector.fromMemorySegment(F, w, o, LE).fma(FloatVector.fromArray(F, x, xo + i), a0);
+      a1 =
+          FloatVector.fromMemorySegment(F, w, o + 4L * L, LE)
+              .fma(FloatVector.fromArray(F, x, xo + i + L), a1);
+    }
+    for (; i + L <= n; i += L) {
+      a0 =
+          FloatVector.fromMemorySegment(F, w, rowBytes + 4L * i, LE)
+              .fma(FloatVector.fromArray(F, x, xo + i), a0);
+    }
+    float sum = a0.add(a1).reduceLanes(VectorOperators.ADD);
+    for (; i < n; i++) {
+      sum += w.get(F32, rowBytes + 4L * i) * x[xo + i];
+    }
+    return sum;
+  }
+
+  /** Dot products of one F32 weight row with four consecutive token vectors. */
+  static void dot4F32(
+      MemorySegment w, long rowBytes, float[] x, int xo, int xStride, int n, float[] out) {
+    FloatVector a0 = FloatVector.zero(F);
+    FloatVector a1 = FloatVector.zero(F);
+    FloatVector a2 = FloatVector.zero(F);
+    FloatVector a3 = FloatVector.zero(F);
+    int x1 = xo + xStride;
+    int x2 = x1 + xStride;
+    int x3 = x2 + xStride;
+    int i = 0;
+    for (; i + L <= n; i += L) {
+      FloatVector wv = FloatVector.fromMemorySegment(F, w, rowBytes + 4L * i, LE);
+      a0 = wv.fma(FloatVector.fromArray(F, x, xo + i), a0);
+      a1 = wv.fma(FloatVector.fromArray(F, x, x1 + i), a1);
+      a2 = wv.fma(FloatVector.fromArray(F, x, x2 + i), a2);
+      a3 = wv.fma(FloatVector.fromArray(F, x, x3 + i), a3);
+    }
+    float s0 = a0.reduceLanes(VectorOperators.ADD);
+    float s1 = a1.reduceLanes(VectorOperators.ADD);
+    float s2 = a2.reduceLanes(VectorOperators.ADD);
+    float s3 = a3.reduceLanes(VectorOperators.ADD);
+    for (; i < n; i++) {
+      float wi = w.get(F32, rowBytes + 4L * i);
+      s0 += wi * x[xo + i];
+      s1 += wi * x[x1 + i];
+      s2 += wi * x[x2 + i];
+      s3 += wi * x[x3 + i];
+    }
+    out[0] = s0;
+    out[1] = s1;
+    out[2] = s2;
+    out[3] = s3;
+  }
+
+  /** Dot product of two float arrays. */
+  public static float dot(float[] a, int ao, float[] b, int bo, int n) {
+    FloatVector acc = FloatVector.zero(F);
+    int i = 0;
+    for (; i + L <= n; i += L) {
+      acc = FloatVector.fromArray(F, a, ao + i).fma(FloatVector.fromArray(F, b, bo + i), acc);
+    }
+    float sum = acc.reduceLanes(VectorOperators.ADD);
+    for (; i < n; i++) {
+      sum += a[ao + i] * b[bo + i];
+    }
+    return sum;
+  }
+
+  /** {@code y[yo..yo+n) += a * x[xo..xo+n)}. */
+  public static void axpy(float a, float[] x, int xo, float[] y, int yo, int n) {
+    FloatVector av = FloatVector.broadcast(F, a);
+    int i = 0;
+    for (; i + L <= n; i += L) {
+      FloatVector.fromArray(F, x, xo + i)
+          .fma(av, FloatVector.fromArray(F, y, yo + i))
+          .intoArray(y, yo + i);
+    }
+    for (; i < n; i++) {
+      y[yo + i] += a * x[xo + i];
+    }
+  }
+
+  /**
+   * RMSNorm as transformers computes it in float32: {@code out = w * (x * 1/sqrt(mean(x^2) +
+   * eps))}. {@code out} may be {@code x}.
+   */
+  public static void rmsNorm(
+      float[] x, int xo, float[] weight, float eps, float[] out, int oo, int n) {
+    float ss = dot(x, xo, x, xo, n);
+    float scale = (float) (1.0 / Math.sqrt(ss / n + eps));
+    int i = 0;
+    FloatVector sv = FloatVector.broadcast(F, scale);
+    for (; i + L <= n; i += L) {
+      FloatVector.fromArray(F, x, xo + i)
+          .mul(sv)
+          .mul(FloatVector.fromArray(F, weight, i))
+          .intoArray(out, oo + i);
+    }
+    for (; i < n; i++) {
+      out[oo + i] = weight[i] * (x[xo + i] * scale);
+    }
+  }
+
+  /** {@code gate[i] = silu(gate[i]) * up[i]} with {@code silu(g) = g / (1 + exp(-g))}. */
+  public static void siluMul(float[] gate, int go, float[] up, int uo, int n) {
+    for (int i = 0; i < n; i++) {
+      float g = gate[go + i];
+      gate[go + i] = g / (1f + (float) Math.exp(-g)) * up[uo + i];
+    }
+  }
+
+  /** Softmax of {@code x[o..o+n)} in place, in float32 with the maximum subtracted first. */
+  public static void softmax(float[] x, int o, int n) {
+    float max = Float.NEGATIVE_INFINITY;
+    for (int i = 0; i < n; i++) {
+      max = Math.max(max, x[o + i]);
+    }
+    float sum = 0;
+    for (int i = 0; i < n; i++) {
+      float e = (float) Math.exp(x[o + i] - max);
+      x[o + i] = e;
+      sum += e;
+    }
+    float inv = 1f / sum;
+    for (int i = 0; i < n; i++) {
+      x[o + i] *= inv;
+    }
+  }
+
+  /** Adds {@code b} into {@code a}, element by element. */
+  public static void add(float[] a, int ao, float[] b, int bo, int n) {
+    int i = 0;
+    for (; i + L <= n; i += L) {
+      FloatVector.fromArray(F, a, ao + i)
+          .add(FloatVector.fromArray(F, b, bo + i))
+          .intoArray(a, ao + i);
+    }
+    for (; i < n; i++) {
+      a[ao + i] += b[bo + i];
+    }
+  }
+}
