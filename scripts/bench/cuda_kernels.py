@@ -97,11 +97,10 @@ class Gemv:
         self.forced = None  # a ksplit for every call (tuning)
 
     def lm_head(self, w, n, k, x, norm_w, eps, out, part_v, part_i, ksplit=None):
-        ks = ksplit or self.forced or ksplit_for(n, k, self.cuda.sms)
-        rows = 8 // ks
-        grid = min((n + rows - 1) // rows, part_v.numel())
-        self.cuda.launch(f"ft_gemv_lm_head_k{ks}", (grid,), 256, [w, n, k, x, norm_w, eps, out, part_v, part_i],
-                         k * 4)
+        """Final norm + logits (a GEMV), then each block's (max, first index) for greedy choice."""
+        self.run("store", True, w, None, None, n, 0, n, k, x, norm_w, eps, out, ksplit=ksplit)
+        grid = min(part_v.numel(), max(1, (n + 1023) // 1024))
+        self.cuda.launch("ft_argmax_partial", (grid,), 256, [out, n, part_v, part_i])
         return grid
 
     def run(self, mode, norm, w0, w1, w2, n0, n1, n, k, x, norm_w, eps, out, ksplit=None):
@@ -158,6 +157,7 @@ class GpuQwen3:
         self.counters = torch.zeros(cfg["nkv"] * self.gpk, dtype=torch.int32, device=dev)
         self.probs = torch.zeros(V, dtype=torch.float32, device=dev)
         self.work = torch.zeros(V, dtype=torch.float32, device=dev)
+        self.hist = torch.zeros(2048, dtype=torch.int32, device=dev)
         qd, kvd = nh * D, nkv * D
         self.x = torch.zeros(H, dtype=torch.float32, device=dev)
         self.qkv = torch.zeros(qd + 2 * kvd, dtype=torch.float32, device=dev)
@@ -237,13 +237,13 @@ class GpuQwen3:
         parts = self.argmax_parts
         cu.launch("ft_sample_prepare", (parts,), 256,
                   [self.logits, V, self.counts, float(presence), float(frequency), float(temperature), self.work,
-                   self.part_v, self.part_i])
+                   self.part_v, self.part_i, None if temperature == 0 else self.hist])
         if temperature == 0:
             self.commit_argmax(parts, advance)
         else:
             cu.launch("ft_sample_draw", (1,), 1024,
                       [self.work, V, self.part_v, parts, int(top_k), Double(top_p), float(min_p), Double(u),
-                       self.probs, self.state, self.counts, self.out_token, advance])
+                       self.probs, self.state, self.counts, self.out_token, advance, self.hist])
 
     def _prefill_buffers(self, T):
         if T <= self.prefill_cap:

@@ -22,4 +22,7 @@ cp "$assertj" "$dest/lib/"
 cp -r fixtures/qwen3-parity "$dest/fixtures/"
 cp scripts/bench/*.py scripts/bench/gpu-engine-device.sh "$dest/"
 cp flashtensors-core/src/main/resources/io/flashtensors/cuda/flashtensors.fatbin "$dest/"
+# A Java 25 runtime with java.xml (Jackson and JUnit's XML reports need it).
+JRE_MODULES=java.base,jdk.unsupported,java.logging,java.management,jdk.incubator.vector,java.net.http,java.xml \
+  bash "${MAKE_JRE:-/work/shared/device/make-jre.sh}" "$dest" >/dev/null
 du -sh "$dest"

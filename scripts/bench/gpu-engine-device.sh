@@ -12,7 +12,10 @@ here="$(cd "$(dirname "$0")" && pwd)"
 OUT="${OUT:-/tmp/out}"
 mkdir -p "$OUT"
 repo="$(cd "$here/../.." && pwd)"
-if [ ! -x /tmp/jre/bin/java ]; then tar xJf "$repo/.device/jre.tar.xz" -C /tmp; fi
+# Jackson and JUnit's XML reports need java.xml: prefer a runtime packed with it (jre.tar.xz beside
+# this script, made by gpu-engine-assemble.sh) over the shared .device one.
+jre="$here/jre.tar.xz"; [ -f "$jre" ] || jre="$repo/.device/jre.tar.xz"
+if [ ! -x /tmp/jre/bin/java ]; then tar xJf "$jre" -C /tmp; fi
 export JAVA_HOME=/tmp/jre PATH=/tmp/jre/bin:$PATH
 JAVA=(java --enable-native-access=ALL-UNNAMED --add-modules=jdk.incubator.vector -Xss4m)
 CP="$(ls "$here"/lib/*.jar | tr '\n' ':')"

@@ -14,6 +14,8 @@
 //   p * V into its registers.
 // - Each block writes an unnormalised partial; the block that takes the last ticket of the group's
 //   counter merges the partials into out [nh][128] and resets the counter for the next launch.
+//   Partials are laid out [nh][gridDim.y][128]; a sequence shorter than 64 x gridDim.y positions
+//   uses fewer splits, and a single split (up to 64 positions) writes out directly.
 #pragma once
 #include "common.cuh"
 
@@ -22,6 +24,7 @@ namespace ft {
 constexpr int DA_THREADS = 128;
 constexpr int DA_D = 128;
 constexpr int DA_PPG = 4;  // positions a lane group holds per sub-tile
+constexpr int DA_MIN_CHUNK = 64;  // fewest positions worth a split of their own
 
 template <typename KV> struct KvVec;
 template <> struct KvVec<uint16_t> {
@@ -87,9 +90,13 @@ __device__ __forceinline__ void decode_attention_body(
   const int kvh = blockIdx.x / gpk;
   const int h0 = kvh * G + (blockIdx.x % gpk) * MAXG;
   const int ng = min(MAXG, kvh * G + G - h0);
-  const int nsplit = gridDim.y, split = blockIdx.y;
+  const int split = blockIdx.y;
   const int pos = state[0];
   const int L = pos + 1;
+  // Short sequences use fewer splits (at least DA_MIN_CHUNK positions each): the grid is sized for
+  // the longest, the rest of its blocks leave at once, and one split writes its result directly.
+  const int nsplit = min((int)gridDim.y, max(1, (L + DA_MIN_CHUNK - 1) / DA_MIN_CHUNK));
+  if (split >= nsplit) return;
   const int chunk = (L + nsplit - 1) / nsplit;
   const int begin = split * chunk;
   const int end = min(L, begin + chunk);
@@ -200,12 +207,22 @@ __device__ __forceinline__ void decode_attention_body(
 #pragma unroll
       for (int e = 0; e < VEC; ++e) red[lg][g][sl * VEC + e] = acc[g][e];
   __syncthreads();
+  if (nsplit == 1) {  // the whole sequence in this block: normalise and write the output
+    for (int i = tid; i < ng * D; i += DA_THREADS) {
+      const int g = i / D, d = i % D;
+      float a = 0.f;
+#pragma unroll
+      for (int k = 0; k < NG; ++k) a += red[k][g][d];
+      out[(size_t)(h0 + g) * D + d] = a / l_s[g];
+    }
+    return;
+  }
   for (int i = tid; i < ng * D; i += DA_THREADS) {
     const int g = i / D, d = i % D;
     float a = 0.f;
 #pragma unroll
     for (int k = 0; k < NG; ++k) a += red[k][g][d];
-    const size_t slot = (size_t)(h0 + g) * nsplit + split;
+    const size_t slot = (size_t)(h0 + g) * gridDim.y + split;
     part_acc[slot * D + d] = a;
     if (d == 0) {
       part_ml[slot * 2] = m_s[g];
@@ -219,37 +236,38 @@ __device__ __forceinline__ void decode_attention_body(
   if (!last_block) return;
   __threadfence();
 
-  // The last block merges the splits of its heads.
-  float* wts = &red[0][0][0];  // nsplit weights, then scratch
-  for (int g = 0; g < ng; ++g) {
-    const size_t base = (size_t)(h0 + g) * nsplit;
+  // The last block merges the splits of all its heads at once: running maxima, weights, sums.
+  float* wts = &red[0][0][0];  // [ng][nsplit]
+  __shared__ float lsum[MAXG];
+  for (int i = tid; i < ng * nsplit; i += DA_THREADS) {
+    const int g = i / nsplit, sp = i % nsplit;
+    wts[i] = __ldcg(part_ml + ((size_t)(h0 + g) * gridDim.y + sp) * 2);
+  }
+  __syncthreads();
+  for (int g = warp; g < ng; g += DA_THREADS / WARP) {
     float mx = -INFINITY;
-    for (int s = tid; s < nsplit; s += DA_THREADS) mx = fmaxf(mx, __ldcg(part_ml + (base + s) * 2));
+    for (int sp = lane; sp < nsplit; sp += WARP) mx = fmaxf(mx, wts[g * nsplit + sp]);
     mx = warp_max(mx);
-    if (lane == 0) sc[0][warp] = mx;
-    __syncthreads();
-    mx = fmaxf(fmaxf(sc[0][0], sc[0][1]), fmaxf(sc[0][2], sc[0][3]));
     float ls = 0.f;
-    for (int s = tid; s < nsplit; s += DA_THREADS) {
-      const float m = __ldcg(part_ml + (base + s) * 2);
+    for (int sp = lane; sp < nsplit; sp += WARP) {
+      const float m = wts[g * nsplit + sp];
       const float w = m == -INFINITY ? 0.f : expf(m - mx);
-      wts[s] = w;
-      ls = fmaf(w, w > 0.f ? __ldcg(part_ml + (base + s) * 2 + 1) : 0.f, ls);
+      if (w > 0.f) ls = fmaf(w, __ldcg(part_ml + ((size_t)(h0 + g) * gridDim.y + sp) * 2 + 1), ls);
+      wts[g * nsplit + sp] = w;
     }
     ls = warp_sum(ls);
-    __syncthreads();
-    if (lane == 0) sc[0][warp] = ls;
-    __syncthreads();
-    const float inv = 1.f / (sc[0][0] + sc[0][1] + sc[0][2] + sc[0][3]);
-    for (int d = tid; d < D; d += DA_THREADS) {
-      float a = 0.f;
-      for (int s = 0; s < nsplit; ++s) {
-        const float w = wts[s];
-        if (w > 0.f) a = fmaf(w, __ldcg(part_acc + (base + s) * D + d), a);
-      }
-      out[(size_t)(h0 + g) * D + d] = a * inv;
+    if (lane == 0) lsum[g] = ls;
+  }
+  __syncthreads();
+  for (int i = tid; i < ng * D; i += DA_THREADS) {
+    const int g = i / D, d = i % D;
+    const size_t base = (size_t)(h0 + g) * gridDim.y;
+    float a = 0.f;
+    for (int sp = 0; sp < nsplit; ++sp) {
+      const float w = wts[g * nsplit + sp];
+      if (w > 0.f) a = fmaf(w, __ldcg(part_acc + (base + sp) * D + d), a);
     }
-    __syncthreads();
+    out[(size_t)(h0 + g) * D + d] = a / lsum[g];
   }
   if (tid == 0) counters[blockIdx.x] = 0;
 }

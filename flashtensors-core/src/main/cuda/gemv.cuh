@@ -14,7 +14,6 @@
 // amortises the norm prologue over many rows (the LM head has 151,936 of them).
 #pragma once
 #include "common.cuh"
-#include "argmax.cuh"
 
 namespace ft {
 
@@ -52,14 +51,13 @@ __device__ __forceinline__ void rmsnorm_to_shared(const float* __restrict__ x,
   __syncthreads();
 }
 
-template <int MODE, bool NORM, int KSPLIT, bool ARGMAX = false>
+template <int MODE, bool NORM, int KSPLIT>
 __device__ __forceinline__ void gemv_body(const uint16_t* __restrict__ w0,
                                           const uint16_t* __restrict__ w1,
                                           const uint16_t* __restrict__ w2, int n0, int n1, int n,
                                           int K, const float* __restrict__ x,
                                           const uint16_t* __restrict__ norm_w, float eps,
-                                          float* out, float* part_v = nullptr,
-                                          int* part_i = nullptr) {
+                                          float* out) {
   extern __shared__ float4 gemv_smem[];
   __shared__ float red[2][GEMV_WARPS];
   const int warp = threadIdx.x / WARP, lane = threadIdx.x % WARP;
@@ -73,8 +71,6 @@ __device__ __forceinline__ void gemv_body(const uint16_t* __restrict__ w0,
   const int kw = warp % KSPLIT;
   const int nchunks = (K + GEMV_CHUNK - 1) / GEMV_CHUNK;
   const int groups = (n + ROWS - 1) / ROWS;
-  float best_v = -INFINITY;  // ARGMAX: this thread's best row so far
-  int best_i = 0x7fffffff;
   for (int g = blockIdx.x; g < groups; g += gridDim.x) {
     const int r = g * ROWS + warp / KSPLIT;
     float acc = 0.f, acc2 = 0.f;
@@ -137,22 +133,11 @@ __device__ __forceinline__ void gemv_body(const uint16_t* __restrict__ w0,
     if (r < n && kw == 0 && lane == 0) {
       if (MODE == GEMV_STORE) {
         out[r] = acc;
-        if (ARGMAX && (acc > best_v || (acc == best_v && r < best_i))) {
-          best_v = acc;
-          best_i = r;
-        }
       } else if (MODE == GEMV_ADD) {
         out[r] += acc;
       } else {
         out[r] = acc / (1.f + expf(-acc)) * acc2;
       }
-    }
-  }
-  if (ARGMAX) {
-    block_argmax(best_v, best_i);
-    if (threadIdx.x == 0) {
-      part_v[blockIdx.x] = best_v;
-      part_i[blockIdx.x] = best_i;
     }
   }
 }
@@ -178,14 +163,3 @@ FT_GEMV_ALL_SPLITS(ft_gemv_swiglu_norm, ft::GEMV_SWIGLU, true)
 
 // The LM head: final RMSNorm, logits, and each block's (max, index) for greedy choice
 // (ft_argmax_commit merges the gridDim.x partials).
-#define FT_GEMV_LM_HEAD(name, KS)                                                            \
-  FT_KERNEL void __launch_bounds__(ft::GEMV_THREADS)                                         \
-      name(const uint16_t* w, int n, int K, const float* x, const uint16_t* norm_w, float eps, \
-           float* out, float* part_v, int* part_i) {                                         \
-    ft::gemv_body<ft::GEMV_STORE, true, KS, true>(w, nullptr, nullptr, n, 0, n, K, x, norm_w, \
-                                                  eps, out, part_v, part_i);                 \
-  }
-FT_GEMV_LM_HEAD(ft_gemv_lm_head_k1, 1)
-FT_GEMV_LM_HEAD(ft_gemv_lm_head_k2, 2)
-FT_GEMV_LM_HEAD(ft_gemv_lm_head_k4, 4)
-FT_GEMV_LM_HEAD(ft_gemv_lm_head_k8, 8)

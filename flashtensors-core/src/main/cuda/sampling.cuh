@@ -17,7 +17,9 @@
 namespace ft {
 
 constexpr int SAMPLE_THREADS = 1024;
-constexpr int SAMPLE_CAP = 1024;
+constexpr int SAMPLE_CAP = 2048;
+constexpr int HIST_BITS = 11;  // coarse histogram of the keys' top bits, built by ft_sample_prepare
+constexpr int HIST_BINS = 1 << HIST_BITS;
 
 __device__ __forceinline__ void commit_token(int token, int* state, int* counts, int* out_token,
                                              int advance) {
@@ -140,10 +142,17 @@ __device__ __forceinline__ float small_softmax(const float* e, float* p, const u
 }  // namespace ft
 
 // Stage 1: penalties and temperature into work[V]; per block the (max, first index) of the result.
+// With hist (HIST_BINS ints, zero on entry) it also counts the results by their top HIST_BITS key
+// bits, so that ft_sample_draw finds the top-k candidates in one pass.
 FT_KERNEL void __launch_bounds__(ft::ARGMAX_THREADS)
     ft_sample_prepare(const float* logits, int V, const int* counts, float presence,
                       float frequency, float temperature, float* work, float* part_v,
-                      int* part_i) {
+                      int* part_i, int* hist) {
+  __shared__ int local[ft::HIST_BINS];
+  if (hist != nullptr) {
+    for (int b = threadIdx.x; b < ft::HIST_BINS; b += blockDim.x) local[b] = 0;
+    __syncthreads();
+  }
   const bool penalties = presence != 0.f || frequency != 0.f;
   const bool scale = temperature != 0.f && temperature != 1.f;
   float best = -INFINITY;
@@ -157,6 +166,12 @@ FT_KERNEL void __launch_bounds__(ft::ARGMAX_THREADS)
     if (scale) s = __fdiv_rn(s, temperature);
     work[i] = s;
     ft::argmax_merge(best, best_i, s, i);
+    if (hist != nullptr) atomicAdd(&local[ft::float_key(s) >> (32 - ft::HIST_BITS)], 1);
+  }
+  if (hist != nullptr) {
+    __syncthreads();
+    for (int b = threadIdx.x; b < ft::HIST_BINS; b += blockDim.x)
+      if (local[b] != 0) atomicAdd(&hist[b], local[b]);
   }
   ft::block_argmax(best, best_i);
   if (threadIdx.x == 0) {
@@ -165,7 +180,22 @@ FT_KERNEL void __launch_bounds__(ft::ARGMAX_THREADS)
   }
 }
 
-// Greedy choice: merges the (max, index) partials (of ft_gemv_lm_head_* or ft_sample_prepare).
+// Greedy choice, stage 1: each block reduces a slice of the logits to (max, first index).
+FT_KERNEL void __launch_bounds__(ft::ARGMAX_THREADS)
+    ft_argmax_partial(const float* logits, int V, float* part_v, int* part_i) {
+  float v = -INFINITY;
+  int idx = 0x7fffffff;
+  for (int e = blockIdx.x * blockDim.x + threadIdx.x; e < V; e += gridDim.x * blockDim.x)
+    ft::argmax_merge(v, idx, logits[e], e);
+  ft::block_argmax(v, idx);
+  if (threadIdx.x == 0) {
+    part_v[blockIdx.x] = v;
+    part_i[blockIdx.x] = idx;
+  }
+}
+
+// Greedy choice, stage 2: merges the (max, index) partials (of ft_argmax_partial or
+// ft_sample_prepare) and commits the token.
 FT_KERNEL void __launch_bounds__(ft::ARGMAX_THREADS)
     ft_argmax_commit(const float* part_v, const int* part_i, int parts, int* state, int* counts,
                      int* out_token, int advance) {
@@ -178,13 +208,14 @@ FT_KERNEL void __launch_bounds__(ft::ARGMAX_THREADS)
 
 // Stage 2 of a random draw (temperature > 0), one block of SAMPLE_THREADS: top-k, top-p, min-p
 // over work[V] (from ft_sample_prepare, whose partials give the max), then the draw with u.
-// scratch: V floats of device memory for the large path.
+// probs: V floats of device memory for the large path. hist: the prepare pass's histogram (or
+// null), zeroed here for the next prepare.
 FT_KERNEL void __launch_bounds__(ft::SAMPLE_THREADS)
     ft_sample_draw(const float* work, int V, const float* part_v, int parts, int top_k,
                    double top_p, float min_p, double u, float* probs, int* state, int* counts,
-                   int* out_token, int advance) {
+                   int* out_token, int advance, int* hist) {
   using namespace ft;
-  __shared__ int hist[256];
+  __shared__ int hist_scratch[256];
   __shared__ int sh_i[4];
   __shared__ float sh_f[32];
   __shared__ double sh_d[32];
@@ -204,34 +235,106 @@ FT_KERNEL void __launch_bounds__(ft::SAMPLE_THREADS)
   // Top-k threshold: keep work[i] >= kth (ties with the k-th stay); else keep everything finite.
   float kth = -INFINITY;
   const bool use_k = top_k > 0 && top_k < V;
-  if (use_k) {
-    const uint32_t key = radix_kth_largest(V, top_k, [&](int i) { return float_key(work[i]); }, hist, sh_i);
-    kth = key_float(key);
-  }
   auto kept_k = [&](float s) { return use_k ? s >= kth : s != -INFINITY; };
+  int n = -1;  // kept tokens, once known
+  int* s_hist = reinterpret_cast<int*>(s_order);  // free until top-p sorts
+  if (hist != nullptr) {
+    for (int b = tid; b < HIST_BINS; b += blockDim.x) {
+      s_hist[b] = hist[b];
+      hist[b] = 0;  // ready for the next prepare
+    }
+    __syncthreads();
+  }
+  if (use_k && hist != nullptr) {
+    // Fast path: the prepare pass's histogram names the coarse bin holding the k-th largest;
+    // every token from that bin up is a candidate. Gather them in id order in one pass, then find
+    // the exact k-th among them.
+    if (tid == 0) {
+      int cum = 0, b = HIST_BINS - 1;
+      for (; b > 0; --b) {
+        if (cum + s_hist[b] >= top_k) break;
+        cum += s_hist[b];
+      }
+      sh_i[2] = b;
+      sh_i[3] = cum + s_hist[b];
+    }
+    __syncthreads();
+    const uint32_t lowest = (uint32_t)sh_i[2] << (32 - HIST_BITS);
+    const int candidates = sh_i[3];
+    if (candidates <= SAMPLE_CAP) {
+      // Ordered compaction (coalesced): warp ballots, then the warps' offsets.
+      int base_out = 0;
+      const int warp = tid / WARP, lane = tid % WARP;
+      for (int base = 0; base < V; base += blockDim.x) {
+        const int i = base + tid;
+        const float s = i < V ? work[i] : -INFINITY;
+        const bool take = i < V && float_key(s) >= lowest;
+        const unsigned ballot = __ballot_sync(0xffffffffu, take);
+        if (lane == 0) scan_scratch[warp] = __popc(ballot);
+        __syncthreads();
+        int before = 0, total = 0;
+        for (int w = 0; w < (int)(blockDim.x / WARP); ++w) {
+          before += w < warp ? scan_scratch[w] : 0;
+          total += scan_scratch[w];
+        }
+        if (take) {
+          const int j = base_out + before + __popc(ballot & ((1u << lane) - 1));
+          s_e[j] = s;
+          s_idx[j] = i;
+        }
+        base_out += total;
+        __syncthreads();
+      }
+      const uint32_t key = radix_kth_largest(
+          candidates, top_k, [&](int j) { return float_key(s_e[j]); }, hist_scratch, sh_i);
+      kth = key_float(key);
+      // Keep the candidates >= kth (still in id order) and turn values into exp(s - M).
+      for (int j = tid; j < candidates; j += blockDim.x) {
+        const bool keep = s_e[j] >= kth;
+        s_keep[j] = keep;
+        if (keep) s_e[j] = (float)exp((double)(s_e[j] - M));
+      }
+      n = candidates;  // the list length; s_keep marks the kept ones
+      __syncthreads();
+    }
+  }
+  if (n < 0) {
+    if (use_k) {
+      const uint32_t key =
+          radix_kth_largest(V, top_k, [&](int i) { return float_key(work[i]); }, hist_scratch, sh_i);
+      kth = key_float(key);
+    }
+  }
 
   // Ordered compaction of the kept ids: each thread owns a contiguous range.
   const int per = (V + blockDim.x - 1) / blockDim.x;
   const int lo = min(V, tid * per), hi = min(V, lo + per);
-  int mine = 0;
-  for (int i = lo; i < hi; ++i) mine += kept_k(work[i]) ? 1 : 0;
-  int n;
-  const int off = block_exclusive_scan(mine, scan_scratch, &n);
   int token = -1;
-
-  if (n <= SAMPLE_CAP) {
-    // ---- Small path: every order-sensitive sum sequential, in the CPU's order.
-    for (int i = lo, j = off; i < hi; ++i) {
-      const float s = work[i];
-      if (kept_k(s)) {
-        s_idx[j] = i;
-        s_keep[j] = 1;
-        s_e[j] = (float)exp((double)(s - M));
-        ++j;
+  bool listed = n >= 0;  // the fast path already holds the list
+  if (!listed) {
+    int mine = 0;
+    for (int i = lo; i < hi; ++i) mine += kept_k(work[i]) ? 1 : 0;
+    const int off = block_exclusive_scan(mine, scan_scratch, &n);
+    if (n <= SAMPLE_CAP) {
+      for (int i = lo, j = off; i < hi; ++i) {
+        const float s = work[i];
+        if (kept_k(s)) {
+          s_idx[j] = i;
+          s_keep[j] = 1;
+          s_e[j] = (float)exp((double)(s - M));
+          ++j;
+        }
       }
+      listed = true;
     }
+  }
+
+  if (listed) {
+    // ---- Small path: every order-sensitive sum sequential, in the CPU's order.
     float inv = small_softmax(s_e, s_p, s_keep, n, sh_f);
-    int live = n;
+    int live = 0;
+    for (int j = tid; j < n; j += blockDim.x) live += s_keep[j];
+    live = block_sum(live, scan_scratch);
     if (top_p < 1.0) {
       const double drop = 1.0 - top_p;
       const float floor_p = live > 1 ? (float)(drop / (live - 1)) : 0.f;
@@ -475,8 +578,8 @@ FT_KERNEL void __launch_bounds__(ft::SAMPLE_THREADS)
       }
     }
     __syncthreads();
-    int* s_found = &hist[0];
-    int* s_last = &hist[1];
+    int* s_found = &hist_scratch[0];
+    int* s_last = &hist_scratch[1];
     if (tid == 0) {
       *s_found = 0x7fffffff;
       *s_last = -1;

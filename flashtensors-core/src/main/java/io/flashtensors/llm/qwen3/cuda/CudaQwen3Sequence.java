@@ -79,6 +79,7 @@ public final class CudaQwen3Sequence implements AutoCloseable {
   private final long logits;
   private final long work;
   private final long probs;
+  private final long histogram;
   private final long partAcc;
   private final long partMl;
   private final long counters;
@@ -135,6 +136,7 @@ public final class CudaQwen3Sequence implements AutoCloseable {
       this.logits = alloc(4L * v);
       this.work = alloc(4L * v);
       this.probs = alloc(4L * v);
+      this.histogram = alloc(4L * Qwen3Kernels.SAMPLE_HISTOGRAM_BINS);
       this.partAcc = alloc(4L * s.heads() * splits * s.headDim());
       this.partMl = alloc(8L * s.heads() * splits);
       this.counters = alloc(4L * s.kvHeads() * Qwen3Kernels.groupsPerKvHead(s));
@@ -146,6 +148,7 @@ public final class CudaQwen3Sequence implements AutoCloseable {
       this.ropeSin = alloc(ropeBytes / 2);
       zero(counters, 4L * s.kvHeads() * Qwen3Kernels.groupsPerKvHead(s));
       zero(counts, 4L * v);
+      zero(histogram, 4L * Qwen3Kernels.SAMPLE_HISTOGRAM_BINS);
       zero(state, 16);
       fillRopeTables();
       stream.synchronize();
@@ -262,7 +265,8 @@ public final class CudaQwen3Sequence implements AutoCloseable {
               temperature,
               work,
               partMax,
-              partIndex);
+              partIndex,
+              temperature == 0f ? 0 : histogram);
       if (temperature == 0f) {
         k.argmaxCommit(stream, partMax, partIndex, parts, state, counts, outToken);
       } else {
@@ -279,7 +283,8 @@ public final class CudaQwen3Sequence implements AutoCloseable {
             probs,
             state,
             counts,
-            outToken);
+            outToken,
+            histogram);
       }
     }
     check(
@@ -308,7 +313,7 @@ public final class CudaQwen3Sequence implements AutoCloseable {
         "cuMemcpyHtoD(logits)");
     // The greedy path reads the LM head's (max, index) partials: make them for these logits.
     lmParts =
-        k.samplePrepare(stream, logits, s.vocab(), counts, 0f, 0f, 0f, work, partMax, partIndex);
+        k.samplePrepare(stream, logits, s.vocab(), counts, 0f, 0f, 0f, work, partMax, partIndex, 0);
     System.arraycopy(values, 0, hostLogits, 0, values.length);
     logitsOnHost = true;
   }

@@ -140,7 +140,10 @@ final class Qwen3Kernels implements AutoCloseable {
             .ptr(out));
   }
 
-  /** Final norm, logits and per-block (max, index); returns the number of partials written. */
+  /**
+   * Final norm and logits (a GEMV over the vocabulary), then each block's (max, first index) of the
+   * logits for greedy choice; returns the number of partials written.
+   */
   int lmHead(
       CudaStream s,
       int split,
@@ -153,24 +156,15 @@ final class Qwen3Kernels implements AutoCloseable {
       long logits,
       long partMax,
       long partIndex) {
-    int rows = 8 / split;
-    int grid = strideGrid((n + rows - 1) / rows);
+    gemv(s, Gemv.STORE_NORM, split, w, 0, 0, n, 0, n, k, x, normWeight, eps, logits);
+    int grid = Math.min(maxPartials(), Math.max(1, (n + 1023) / 1024));
     launch(
-        "ft_gemv_lm_head_k" + split,
+        "ft_argmax_partial",
         grid,
         256,
-        k * 4,
+        0,
         s,
-        KernelArgs.of()
-            .ptr(w)
-            .i32(n)
-            .i32(k)
-            .ptr(x)
-            .ptr(normWeight)
-            .f32(eps)
-            .ptr(logits)
-            .ptr(partMax)
-            .ptr(partIndex));
+        KernelArgs.of().ptr(logits).i32(n).ptr(partMax).ptr(partIndex));
     return grid;
   }
 
@@ -508,7 +502,13 @@ final class Qwen3Kernels implements AutoCloseable {
             .i32(0));
   }
 
-  /** Penalties and temperature into work; returns the number of (max, index) partials. */
+  /** Bins of the key histogram ft_sample_prepare builds for the top-k fast path. */
+  static final int SAMPLE_HISTOGRAM_BINS = 2048;
+
+  /**
+   * Penalties and temperature into work, per-block (max, index), and (when {@code histogram} is not
+   * 0) the histogram ft_sample_draw reads and clears; returns the number of partials.
+   */
   int samplePrepare(
       CudaStream s,
       long logits,
@@ -519,7 +519,8 @@ final class Qwen3Kernels implements AutoCloseable {
       float temperature,
       long work,
       long partMax,
-      long partIndex) {
+      long partIndex,
+      long histogram) {
     int grid = maxPartials();
     launch(
         "ft_sample_prepare",
@@ -536,7 +537,8 @@ final class Qwen3Kernels implements AutoCloseable {
             .f32(temperature)
             .ptr(work)
             .ptr(partMax)
-            .ptr(partIndex));
+            .ptr(partIndex)
+            .ptr(histogram));
     return grid;
   }
 
@@ -553,7 +555,8 @@ final class Qwen3Kernels implements AutoCloseable {
       long probs,
       long state,
       long counts,
-      long outToken) {
+      long outToken,
+      long histogram) {
     launch(
         "ft_sample_draw",
         1,
@@ -573,7 +576,8 @@ final class Qwen3Kernels implements AutoCloseable {
             .ptr(state)
             .ptr(counts)
             .ptr(outToken)
-            .i32(0));
+            .i32(0)
+            .ptr(histogram));
   }
 
   private CUfunction function(String name, int sharedBytes) {

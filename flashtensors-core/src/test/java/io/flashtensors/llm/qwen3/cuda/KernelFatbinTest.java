@@ -58,7 +58,7 @@ class KernelFatbinTest {
             "ft_gemv_store_norm_k1",
             "ft_gemv_add_k8",
             "ft_gemv_swiglu_norm_k4",
-            "ft_gemv_lm_head_k2",
+            "ft_argmax_partial",
             "ft_decode_attention_kvbf16_g4",
             "ft_decode_attention_kvf32_g8",
             "ft_attention_split_kvf32_d32",
