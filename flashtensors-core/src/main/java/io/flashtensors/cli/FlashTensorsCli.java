@@ -19,7 +19,10 @@ import picocli.CommandLine.Option;
       ConvertCommand.class,
       InspectCommand.class,
       LoadCommand.class,
-      GenerateCommand.class
+      GenerateCommand.class,
+      TokenizeCommand.class,
+      RenderChatCommand.class,
+      RunCommand.class
     })
 public final class FlashTensorsCli {
 

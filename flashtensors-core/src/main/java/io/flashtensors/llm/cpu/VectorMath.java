@@ -48,9 +48,37 @@ public final class VectorMath {
       boolean accumulate) {
     int n = w.cols();
     MemorySegment seg = w.data();
-    float[] acc = new float[TOKEN_GROUP];
-    for (int r = r0; r < r1; r++) {
-      long rowBytes = (long) r * n * (w.bf16() ? 2 : 4);
+    long rowSize = (long) n * (w.bf16() ? 2 : 4);
+    float[] acc = new float[2 * TOKEN_GROUP];
+    int r = r0;
+    if (batch >= TOKEN_GROUP && w.bf16()) {
+      // two rows by four tokens: each weight vector is loaded once for four tokens, each
+      // activation vector once for two rows
+      for (; r + 2 <= r1; r += 2) {
+        int b = 0;
+        for (; b + TOKEN_GROUP <= batch; b += TOKEN_GROUP) {
+          dot2x4Bf16(seg, r * rowSize, x, b * xStride, xStride, n, acc);
+          for (int j = 0; j < TOKEN_GROUP; j++) {
+            store(out, (b + j) * outStride + outOffset + r, acc[j], accumulate);
+            store(out, (b + j) * outStride + outOffset + r + 1, acc[TOKEN_GROUP + j], accumulate);
+          }
+        }
+        for (; b < batch; b++) {
+          store(
+              out,
+              b * outStride + outOffset + r,
+              dotBf16(seg, r * rowSize, x, b * xStride, n),
+              accumulate);
+          store(
+              out,
+              b * outStride + outOffset + r + 1,
+              dotBf16(seg, (r + 1) * rowSize, x, b * xStride, n),
+              accumulate);
+        }
+      }
+    }
+    for (; r < r1; r++) {
+      long rowBytes = r * rowSize;
       int b = 0;
       for (; b + TOKEN_GROUP <= batch; b += TOKEN_GROUP) {
         if (w.bf16()) {
@@ -141,6 +169,63 @@ public final class VectorMath {
     out[1] = s1;
     out[2] = s2;
     out[3] = s3;
+  }
+
+  /**
+   * Dot products of two consecutive BF16 weight rows with four consecutive token vectors: {@code
+   * out[0..4)} for the first row, {@code out[4..8)} for the second.
+   */
+  static void dot2x4Bf16(
+      MemorySegment w, long rowBytes, float[] x, int xo, int xStride, int n, float[] out) {
+    long row1 = rowBytes + 2L * n;
+    FloatVector a0 = FloatVector.zero(F);
+    FloatVector a1 = FloatVector.zero(F);
+    FloatVector a2 = FloatVector.zero(F);
+    FloatVector a3 = FloatVector.zero(F);
+    FloatVector c0 = FloatVector.zero(F);
+    FloatVector c1 = FloatVector.zero(F);
+    FloatVector c2 = FloatVector.zero(F);
+    FloatVector c3 = FloatVector.zero(F);
+    int x1 = xo + xStride;
+    int x2 = x1 + xStride;
+    int x3 = x2 + xStride;
+    int i = 0;
+    for (; i + L <= n; i += L) {
+      FloatVector w0 = bf16(w, rowBytes + 2L * i);
+      FloatVector w1 = bf16(w, row1 + 2L * i);
+      FloatVector v = FloatVector.fromArray(F, x, xo + i);
+      a0 = w0.fma(v, a0);
+      c0 = w1.fma(v, c0);
+      v = FloatVector.fromArray(F, x, x1 + i);
+      a1 = w0.fma(v, a1);
+      c1 = w1.fma(v, c1);
+      v = FloatVector.fromArray(F, x, x2 + i);
+      a2 = w0.fma(v, a2);
+      c2 = w1.fma(v, c2);
+      v = FloatVector.fromArray(F, x, x3 + i);
+      a3 = w0.fma(v, a3);
+      c3 = w1.fma(v, c3);
+    }
+    float[] s = {
+      a0.reduceLanes(VectorOperators.ADD),
+      a1.reduceLanes(VectorOperators.ADD),
+      a2.reduceLanes(VectorOperators.ADD),
+      a3.reduceLanes(VectorOperators.ADD),
+      c0.reduceLanes(VectorOperators.ADD),
+      c1.reduceLanes(VectorOperators.ADD),
+      c2.reduceLanes(VectorOperators.ADD),
+      c3.reduceLanes(VectorOperators.ADD)
+    };
+    for (; i < n; i++) {
+      float wa = WeightMatrix.bf16ToFloat(w.get(BF16, rowBytes + 2L * i));
+      float wb = WeightMatrix.bf16ToFloat(w.get(BF16, row1 + 2L * i));
+      for (int j = 0; j < TOKEN_GROUP; j++) {
+        float xv = x[xo + j * xStride + i];
+        s[j] += wa * xv;
+        s[TOKEN_GROUP + j] += wb * xv;
+      }
+    }
+    System.arraycopy(s, 0, out, 0, 2 * TOKEN_GROUP);
   }
 
   /** Dot product of an F32 weight row (at {@code rowBytes}) with {@code x[xo .. xo+n)}. */

@@ -13,6 +13,7 @@ import io.flashtensors.llm.GenerationTimings;
  * @param finishReason why generation ended
  * @param timings prefill and decode durations
  * @param promptLastLogits logits at the last prompt position (float32, a copy)
+ * @param seed the seed of the random draws (to reproduce the output)
  */
 public record GenerationResult(
     int[] outputIds,
@@ -21,7 +22,8 @@ public record GenerationResult(
     int completionTokens,
     FinishReason finishReason,
     GenerationTimings timings,
-    float[] promptLastLogits) {
+    float[] promptLastLogits,
+    long seed) {
 
   @Override
   public int[] outputIds() {

@@ -35,7 +35,11 @@ public final class Generator {
     long start = System.nanoTime();
     pass.forward(prompt, 0, prompt.length);
     float[] promptLastLogits = pass.logits().clone();
-    Sampler sampler = new Sampler(request.sampling(), pass.vocabSize());
+    Sampler sampler =
+        new Sampler(
+            request.sampling(),
+            pass.vocabSize(),
+            Math.min(request.sampleableTokens(), pass.vocabSize()));
     StopSequenceFilter stops = new StopSequenceFilter(request.stopSequences());
     StringBuilder text = new StringBuilder();
     int[] out = new int[Math.min(request.maxTokens(), 1024)];
@@ -92,6 +96,7 @@ public final class Generator {
         count,
         finish,
         new GenerationTimings(firstTokenAt - start, end - firstTokenAt, count - 1),
-        promptLastLogits);
+        promptLastLogits,
+        request.sampling().seed());
   }
 }

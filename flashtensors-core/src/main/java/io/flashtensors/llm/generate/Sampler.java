@@ -11,6 +11,8 @@ import java.util.Arrays;
  * on the device must follow it exactly:
  *
  * <ol>
+ *   <li><b>Vocabulary mask</b>: ids at or above the sampleable limit (the tokenizer's vocabulary
+ *       size, when the embedding matrix has padding rows beyond it) get {@code -infinity}.
  *   <li><b>Penalties</b> (OpenAI semantics, on tokens generated in this request, not the prompt):
  *       {@code logit[t] -= count[t] * frequencyPenalty + (count[t] > 0 ? presencePenalty : 0)}.
  *   <li><b>Greedy</b>: at temperature 0 the result is the first index of the largest logit; nothing
@@ -33,6 +35,7 @@ public final class Sampler {
 
   private final SamplingParams params;
   private final int vocabSize;
+  private final int sampleable;
   private final int[] counts;
   private int[] distinct = new int[64];
   private int distinctCount;
@@ -43,15 +46,34 @@ public final class Sampler {
   private float[] probs;
   private long[] order;
 
+  /** A sampler over all {@code vocabSize} ids. */
   public Sampler(SamplingParams params, int vocabSize) {
+    this(params, vocabSize, vocabSize);
+  }
+
+  /**
+   * A sampler that never chooses ids at or above {@code sampleable} (padding rows of the embedding
+   * matrix that the tokenizer has no token for).
+   */
+  public Sampler(SamplingParams params, int vocabSize, int sampleable) {
+    if (sampleable < 1 || sampleable > vocabSize) {
+      throw new IllegalArgumentException(
+          "sampleable ids (%d) must be in [1, %d]".formatted(sampleable, vocabSize));
+    }
     this.params = params;
     this.vocabSize = vocabSize;
+    this.sampleable = sampleable;
     this.counts = params.hasPenalties() ? new int[vocabSize] : null;
     this.state = params.seed();
   }
 
   public SamplingParams params() {
     return params;
+  }
+
+  /** Ids at or above this are never chosen. */
+  public int sampleable() {
+    return sampleable;
   }
 
   /** Records a generated token (for the penalties). */
@@ -122,6 +144,7 @@ public final class Sampler {
       order = new long[vocabSize];
     }
     System.arraycopy(logits, 0, scores, 0, vocabSize);
+    Arrays.fill(scores, sampleable, vocabSize, Float.NEGATIVE_INFINITY);
     if (counts != null) {
       float presence = (float) params.presencePenalty();
       float frequency = (float) params.frequencyPenalty();
@@ -146,7 +169,7 @@ public final class Sampler {
     if (k > 0 && k < vocabSize) {
       float kth = kthLargest(s, k);
       for (int i = 0; i < vocabSize; i++) {
-        if (s[i] >= kth) {
+        if (s[i] >= kth && s[i] != Float.NEGATIVE_INFINITY) {
           kept[n++] = i;
         }
       }

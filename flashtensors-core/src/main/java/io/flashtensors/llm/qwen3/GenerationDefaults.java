@@ -1,11 +1,14 @@
 package io.flashtensors.llm.qwen3;
 
+import io.flashtensors.llm.SamplingOptions;
+import io.flashtensors.llm.generate.SamplingParams;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.random.RandomGenerator;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
@@ -82,6 +85,46 @@ public record GenerationDefaults(
     Set<Integer> ids = new LinkedHashSet<>(defaults.eosTokenIds());
     ids.addAll(config.eosTokenIds());
     return ids;
+  }
+
+  /**
+   * Sampling settings for a request: each option the request sets wins; otherwise the file's value;
+   * otherwise the engine's default. The default temperature is the file's when it says {@code
+   * do_sample: true} (1.0 if it gives none) and 0 (greedy) otherwise, as in transformers; top-k,
+   * top-p and min-p default to the file's values and else to off; penalties to 0; the seed to a
+   * random one.
+   */
+  public SamplingParams samplingParams(SamplingOptions options) {
+    boolean sample = Boolean.TRUE.equals(doSample);
+    double t =
+        options.temperature() != null
+            ? options.temperature()
+            : sample ? (temperature != null ? temperature : 1.0) : 0.0;
+    int k = options.topK() != null ? options.topK() : topK != null ? topK : 0;
+    return new SamplingParams(
+        t,
+        Math.max(0, k),
+        options.topP() != null ? options.topP() : topP != null ? topP : 1.0,
+        options.minP() != null ? options.minP() : minP != null ? minP : 0.0,
+        options.presencePenalty() != null ? options.presencePenalty() : 0.0,
+        options.frequencyPenalty() != null ? options.frequencyPenalty() : 0.0,
+        options.seed() != null ? options.seed() : RandomGenerator.getDefault().nextLong());
+  }
+
+  /**
+   * Most tokens to generate: the request's limit, else the file's {@code max_new_tokens}, else what
+   * is left of the context.
+   */
+  public int maxTokens(SamplingOptions options, int promptTokens, int contextLength) {
+    int left = contextLength - promptTokens;
+    if (options.maxTokens() != null) {
+      if (options.maxTokens() < 1) {
+        throw new IllegalArgumentException(
+            "max tokens must be at least 1, not " + options.maxTokens());
+      }
+      return Math.min(options.maxTokens(), Math.max(left, 1));
+    }
+    return Math.max(1, maxNewTokens != null ? Math.min(maxNewTokens, left) : left);
   }
 
   private static Double doubleOrNull(JsonNode root, String key) {

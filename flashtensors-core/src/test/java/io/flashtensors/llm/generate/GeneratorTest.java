@@ -87,7 +87,8 @@ class GeneratorTest {
 
   private static GenerationRequest request(
       int[] prompt, int max, Set<Integer> stopIds, List<String> stops) {
-    return new GenerationRequest(prompt, SamplingParams.greedy(), max, stopIds, stops);
+    return new GenerationRequest(
+        prompt, SamplingParams.greedy(), max, stopIds, stops, Integer.MAX_VALUE);
   }
 
   @Test

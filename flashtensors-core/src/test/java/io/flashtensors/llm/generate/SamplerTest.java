@@ -117,6 +117,18 @@ class SamplerTest {
   }
 
   @Test
+  void idsBeyondTheTokenizerAreNeverChosen() {
+    float[] logits = {0, 1, 5, 9};
+    assertThat(new Sampler(SamplingParams.greedy(), 4, 2).sample(logits)).isEqualTo(1);
+    Sampler sampling = new Sampler(new SamplingParams(1, 3, 1, 0, 0, 0, 5), 4, 2);
+    assertThat(sampling.distribution(logits)[2]).isZero();
+    assertThat(sampling.distribution(logits)[3]).isZero();
+    for (int i = 0; i < 100; i++) {
+      assertThat(sampling.sample(logits)).isLessThan(2);
+    }
+  }
+
+  @Test
   void rejectsInvalidSettings() {
     assertThatThrownBy(() -> new SamplingParams(-1, 0, 1, 0, 0, 0, 0))
         .hasMessageContaining("temperature");
