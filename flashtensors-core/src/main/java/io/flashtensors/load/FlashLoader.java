@@ -97,6 +97,7 @@ public final class FlashLoader {
 
   /** Loads into {@code target}. */
   public <R> R load(Path path, DeviceMap deviceMap, LoadTarget<R> target) throws IOException {
+    checkDevices(deviceMap, target);
     return load(ModelFiles.open(path), deviceMap, target);
   }
 
@@ -134,9 +135,7 @@ public final class FlashLoader {
     boolean begun = false;
     try {
       long t0 = System.nanoTime();
-      for (var device : deviceMap.devices()) {
-        target.checkDevice(device);
-      }
+      checkDevices(deviceMap, target);
       LoadPlan plan = LoadPlan.create(model, deviceMap, target.alignment(), chunkSize);
       long readBytes = plan.readBytes();
       context.readBytes(readBytes);
@@ -180,6 +179,12 @@ public final class FlashLoader {
       }
       listener.onFailure(e);
       throw e;
+    }
+  }
+
+  private static void checkDevices(DeviceMap deviceMap, LoadTarget<?> target) {
+    for (Device device : deviceMap.devices()) {
+      target.checkDevice(device);
     }
   }
 

@@ -44,13 +44,13 @@ final class DeviceImage {
    * failure frees what it took and throws {@link GpuLoadException} with the numbers.
    */
   static DeviceImage allocate(GpuLoader loader, LoadPlan plan, String modelId) {
-    long[] reserved = loader.reserveDeviceMemory(plan, modelId);
+    long[] reserved = loader.reserveDeviceMemory(plan, plan.model().root().toString());
     GpuBackend.Allocation[] allocations = new GpuBackend.Allocation[plan.destinations().size()];
     DeviceImage image = new DeviceImage(loader, plan, modelId, allocations, reserved);
     try {
       for (LoadPlan.Destination d : plan.destinations()) {
         if (d.size() > 0) {
-          allocations[d.index()] = allocateOne(loader, plan, d, modelId);
+          allocations[d.index()] = allocateOne(loader, plan, d);
         }
       }
     } catch (RuntimeException | Error e) {
@@ -61,7 +61,7 @@ final class DeviceImage {
   }
 
   private static GpuBackend.Allocation allocateOne(
-      GpuLoader loader, LoadPlan plan, LoadPlan.Destination d, String modelId) {
+      GpuLoader loader, LoadPlan plan, LoadPlan.Destination d) {
     int device = d.device().index();
     try {
       return loader.backend().allocate(device, d.size());
@@ -71,12 +71,11 @@ final class DeviceImage {
       }
       var info = loader.backend().memoryInfo(device);
       throw new GpuLoadException(
-          "GPU %d ran out of memory allocating %s for %s of %s: %s (free %s of %s)"
+          "GPU %d ran out of memory allocating %s for %s: %s (free %s of %s)"
               .formatted(
                   device,
                   Bytes.format(d.size()),
-                  plan.model().files().get(d.file()).path().getFileName(),
-                  modelId,
+                  plan.model().files().get(d.file()).path(),
                   e.errorName(),
                   Bytes.format(info.free()),
                   Bytes.format(info.total())),

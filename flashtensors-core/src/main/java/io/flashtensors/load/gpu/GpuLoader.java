@@ -295,7 +295,7 @@ public final class GpuLoader implements AutoCloseable {
    * Reserves the plan's device bytes against {@code gpu-memory-utilization} and the memory free on
    * each GPU, or throws {@link GpuLoadException} with the numbers.
    */
-  long[] reserveDeviceMemory(LoadPlan plan, String modelId) {
+  long[] reserveDeviceMemory(LoadPlan plan, String model) {
     long[] need = new long[backend.deviceCount()];
     for (LoadPlan.Destination d : plan.destinations()) {
       need[d.device().index()] += d.size();
@@ -312,7 +312,7 @@ public final class GpuLoader implements AutoCloseable {
               ("loading %s needs %s on GPU %d, but gpu-memory-utilization %.2f allows the loader"
                       + " %s of %s and it already holds %s")
                   .formatted(
-                      modelId,
+                      model,
                       Bytes.format(need[device]),
                       device,
                       options.gpuMemoryUtilization(),
@@ -324,7 +324,7 @@ public final class GpuLoader implements AutoCloseable {
           throw new GpuLoadException(
               "loading %s needs %s on GPU %d, which has %s free of %s"
                   .formatted(
-                      modelId,
+                      model,
                       Bytes.format(need[device]),
                       device,
                       Bytes.format(info.free()),

@@ -330,7 +330,9 @@ class GpuLoaderTest {
         .cause()
         .isInstanceOf(GpuLoadException.class)
         .hasMessage(
-            "loading m needs 782 KiB on GPU 0, but gpu-memory-utilization 0.50 allows the"
+            "loading "
+                + path
+                + " needs 782 KiB on GPU 0, but gpu-memory-utilization 0.50 allows the"
                 + " loader 512 KiB of 1 MiB and it already holds 0 B");
     assertThat(backend.copies()).isZero();
     assertNothingHeld(loader, backend);
@@ -346,7 +348,50 @@ class GpuLoaderTest {
     assertThatThrownBy(() -> loader.load(path, GPU0).get())
         .cause()
         .isInstanceOf(GpuLoadException.class)
-        .hasMessage("loading m needs 782 KiB on GPU 0, which has 512 KiB free of 4 MiB");
+        .hasMessage("loading " + path + " needs 782 KiB on GPU 0, which has 512 KiB free of 4 MiB");
+    assertNothingHeld(loader, backend);
+  }
+
+  /** A valid safetensors file of one BF16 tensor of {@code bytes}, sparse: nothing is written. */
+  static Path sparseSafetensors(Path file, long bytes) throws IOException {
+    byte[] header =
+        ("{\"huge\":{\"dtype\":\"BF16\",\"shape\":[%d],\"data_offsets\":[0,%d]}}"
+                .formatted(bytes / 2, bytes))
+            .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    try (var f = new java.io.RandomAccessFile(file.toFile(), "rw")) {
+      byte[] length = new byte[8];
+      java.nio.ByteBuffer.wrap(length)
+          .order(java.nio.ByteOrder.LITTLE_ENDIAN)
+          .putLong(header.length);
+      f.write(length);
+      f.write(header);
+      f.setLength(8 + header.length + bytes);
+    }
+    return file;
+  }
+
+  @Test
+  void askingForMoreThanTheCardHasFailsBeforeReadingAByte() throws Exception {
+    Path huge = sparseSafetensors(dir.resolve("huge.safetensors"), 4L << 30);
+    SimulatedGpuBackend backend = new SimulatedGpuBackend(1, 64 * MIB);
+    GpuLoader loader =
+        GpuLoader.create(
+            GpuLoaderOptions.builder()
+                .memPoolSize(4 * MIB)
+                .chunkSize(MIB)
+                .gpuMemoryUtilization(1.0)
+                .build(),
+            backend);
+    closeLater.add(loader);
+    assertThatThrownBy(() -> loader.load(huge, GPU0).get())
+        .cause()
+        .isInstanceOf(GpuLoadException.class)
+        .hasMessage(
+            "loading "
+                + huge
+                + " needs 4 GiB on GPU 0, but gpu-memory-utilization 1.00 allows the"
+                + " loader 64 MiB of 64 MiB and it already holds 0 B");
+    assertThat(backend.copies()).isZero();
     assertNothingHeld(loader, backend);
   }
 
