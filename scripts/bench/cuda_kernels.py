@@ -236,7 +236,7 @@ class GpuQwen3:
         cu, V = self.cuda, self.cfg["V"]
         parts = self.argmax_parts
         cu.launch("ft_sample_prepare", (parts,), 256,
-                  [self.logits, V, self.counts, float(presence), float(frequency), float(temperature), self.work,
+                  [self.logits, V, V, self.counts, float(presence), float(frequency), float(temperature), self.work,
                    self.part_v, self.part_i, None if temperature == 0 else self.hist])
         if temperature == 0:
             self.commit_argmax(parts, advance)

@@ -141,13 +141,14 @@ __device__ __forceinline__ float small_softmax(const float* e, float* p, const u
 
 }  // namespace ft
 
-// Stage 1: penalties and temperature into work[V]; per block the (max, first index) of the result.
+// Stage 1: the vocabulary mask (ids >= sampleable get -infinity), penalties and temperature into
+// work[V]; per block the (max, first index) of the result.
 // With hist (HIST_BINS ints, zero on entry) it also counts the results by their top HIST_BITS key
 // bits, so that ft_sample_draw finds the top-k candidates in one pass.
 FT_KERNEL void __launch_bounds__(ft::ARGMAX_THREADS)
-    ft_sample_prepare(const float* logits, int V, const int* counts, float presence,
-                      float frequency, float temperature, float* work, float* part_v,
-                      int* part_i, int* hist) {
+    ft_sample_prepare(const float* logits, int V, int sampleable, const int* counts,
+                      float presence, float frequency, float temperature, float* work,
+                      float* part_v, int* part_i, int* hist) {
   __shared__ int local[ft::HIST_BINS];
   if (hist != nullptr) {
     for (int b = threadIdx.x; b < ft::HIST_BINS; b += blockDim.x) local[b] = 0;
@@ -158,7 +159,7 @@ FT_KERNEL void __launch_bounds__(ft::ARGMAX_THREADS)
   float best = -INFINITY;
   int best_i = 0x7fffffff;
   for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < V; i += gridDim.x * blockDim.x) {
-    float s = logits[i];
+    float s = i < sampleable ? logits[i] : -INFINITY;  // padding rows of the embedding
     if (penalties) {
       const int c = counts[i];
       if (c > 0) s = __fsub_rn(s, __fadd_rn(__fmul_rn((float)c, frequency), presence));
@@ -235,7 +236,7 @@ FT_KERNEL void __launch_bounds__(ft::SAMPLE_THREADS)
   // Top-k threshold: keep work[i] >= kth (ties with the k-th stay); else keep everything finite.
   float kth = -INFINITY;
   const bool use_k = top_k > 0 && top_k < V;
-  auto kept_k = [&](float s) { return use_k ? s >= kth : s != -INFINITY; };
+  auto kept_k = [&](float s) { return s != -INFINITY && (!use_k || s >= kth); };
   int n = -1;  // kept tokens, once known
   int* s_hist = reinterpret_cast<int*>(s_order);  // free until top-p sorts
   if (hist != nullptr) {
@@ -290,7 +291,7 @@ FT_KERNEL void __launch_bounds__(ft::SAMPLE_THREADS)
       kth = key_float(key);
       // Keep the candidates >= kth (still in id order) and turn values into exp(s - M).
       for (int j = tid; j < candidates; j += blockDim.x) {
-        const bool keep = s_e[j] >= kth;
+        const bool keep = s_e[j] >= kth && s_e[j] != -INFINITY;
         s_keep[j] = keep;
         if (keep) s_e[j] = (float)exp((double)(s_e[j] - M));
       }

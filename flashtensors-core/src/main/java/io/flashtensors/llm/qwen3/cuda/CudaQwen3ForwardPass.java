@@ -80,6 +80,7 @@ final class CudaQwen3ForwardPass implements ForwardPass {
         (float) p.minP(),
         (float) p.presencePenalty(),
         (float) p.frequencyPenalty(),
+        sampler.sampleable(),
         sampler::nextUniform);
   }
 

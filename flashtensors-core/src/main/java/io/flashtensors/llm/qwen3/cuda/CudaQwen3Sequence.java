@@ -238,7 +238,8 @@ public final class CudaQwen3Sequence implements AutoCloseable {
    * engine's sampler: penalties (on the counts of {@link #resetPenaltyCounts} / tokens chosen
    * since), then greedy (temperature 0: first index of the largest), or temperature, top-k, top-p,
    * min-p and a draw with one uniform from {@code uniform} in ascending id order. The chosen token
-   * is counted for later penalties.
+   * is counted for later penalties. Ids at or above {@code sampleable} (padding rows of the
+   * embedding) are never chosen.
    */
   public int sample(
       float temperature,
@@ -247,11 +248,16 @@ public final class CudaQwen3Sequence implements AutoCloseable {
       float minP,
       float presencePenalty,
       float frequencyPenalty,
+      int sampleable,
       DoubleSupplier uniform) {
     checkOpen();
+    if (sampleable < 1 || sampleable > s.vocab()) {
+      throw new IllegalArgumentException(
+          "sampleable ids (%d) must be in [1, %d]".formatted(sampleable, s.vocab()));
+    }
     context.makeCurrent();
     boolean penalties = presencePenalty != 0f || frequencyPenalty != 0f;
-    if (temperature == 0f && !penalties) {
+    if (temperature == 0f && !penalties && sampleable == s.vocab()) {
       k.argmaxCommit(stream, partMax, partIndex, lmParts, state, counts, outToken);
     } else {
       int parts =
@@ -259,6 +265,7 @@ public final class CudaQwen3Sequence implements AutoCloseable {
               stream,
               logits,
               s.vocab(),
+              sampleable,
               counts,
               presencePenalty,
               frequencyPenalty,
@@ -313,7 +320,8 @@ public final class CudaQwen3Sequence implements AutoCloseable {
         "cuMemcpyHtoD(logits)");
     // The greedy path reads the LM head's (max, index) partials: make them for these logits.
     lmParts =
-        k.samplePrepare(stream, logits, s.vocab(), counts, 0f, 0f, 0f, work, partMax, partIndex, 0);
+        k.samplePrepare(
+            stream, logits, s.vocab(), s.vocab(), counts, 0f, 0f, 0f, work, partMax, partIndex, 0);
     System.arraycopy(values, 0, hostLogits, 0, values.length);
     logitsOnHost = true;
   }

@@ -513,6 +513,7 @@ final class Qwen3Kernels implements AutoCloseable {
       CudaStream s,
       long logits,
       int vocab,
+      int sampleable,
       long counts,
       float presence,
       float frequency,
@@ -531,6 +532,7 @@ final class Qwen3Kernels implements AutoCloseable {
         KernelArgs.of()
             .ptr(logits)
             .i32(vocab)
+            .i32(sampleable)
             .ptr(counts)
             .f32(presence)
             .f32(frequency)
