@@ -9,8 +9,11 @@
 # Results land in $OUT; a short table is printed last.
 set -uo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-OUT="${OUT:-/tmp/out}"
-mkdir -p "$OUT"
+# Only 8 files come back from a device call: everything is written under a work folder and packed
+# into one archive in $OUT at the end.
+FINAL="${OUT:-/tmp/out}"
+OUT=/tmp/ft-results
+mkdir -p "$OUT" "$FINAL"
 repo="$(cd "$here/../.." && pwd)"
 # Jackson and JUnit's XML reports need java.xml: prefer a runtime packed with it (jre.tar.xz beside
 # this script, made by gpu-engine-assemble.sh) over the shared .device one.
@@ -31,33 +34,46 @@ make_ckpt() {  # shape folder
 for stage in "$@"; do
   case "$stage" in
     tests)
-      (cd "$here" && "${JAVA[@]}" -jar "$here/junit-console.jar" execute --class-path "$CP" \
-        --select-package io.flashtensors.llm.qwen3.cuda --include-tag gpu \
-        --reports-dir "$OUT/junit" --details=summary --disable-banner > "$OUT/tests.log" 2>&1)
+      rm -rf /tmp/ft-test-classes && mkdir -p /tmp/ft-test-classes
+      (cd /tmp/ft-test-classes && unzip -q "$here/lib/flashtensors-core-tests.jar")
+      (cd "$here" && timeout "${TESTS_TIMEOUT:-240}" "${JAVA[@]}" -jar "$here/junit-console.jar" execute \
+        --class-path "/tmp/ft-test-classes:$CP" --scan-class-path /tmp/ft-test-classes \
+        --include-package io.flashtensors.llm.qwen3.cuda --include-tag gpu \
+        --reports-dir "$OUT/junit" --details=tree --disable-banner --disable-ansi-colors > "$OUT/tests.log" 2>&1)
       echo "tests rc=$?"; grep -E "tests (successful|failed|aborted)|GPU sampler" "$OUT/tests.log"
       grep -B2 -A12 "MethodSource\|JUnit Jupiter:.*✘" "$OUT/tests.log" | head -60
       ;;
     kernels)
-      (cd "$here" && python3 kernel_check.py flashtensors.fatbin "$OUT/kernel_check.json" > "$OUT/kernel_check.log" 2>&1)
+      (cd "$here" && timeout "${KERNELS_TIMEOUT:-200}" python3 kernel_check.py flashtensors.fatbin "$OUT/kernel_check.json" > "$OUT/kernel_check.log" 2>&1)
       echo "kernel_check rc=$?"; grep -E "^(FAIL|DIFF)|FAILS" "$OUT/kernel_check.log" | head -20
       ;;
     bench)
       mkdir -p "$ckpt"
       for shape in qwen3-0.6b qwen3-8b; do
         t=$SECONDS; make_ckpt "$shape" "$ckpt/$shape"; echo "checkpoint $shape: $((SECONDS - t)) s"
-        "${JAVA[@]}" -cp "$CP" io.flashtensors.llm.qwen3.cuda.CudaBenchmark "$ckpt/$shape" \
+        # Cold start of the CLI itself: process start to first token (and exit), page cache warm.
+        ids=$(python3 -c "import random; random.seed(1); print(','.join(str(random.randrange(151643)) for _ in range(16)))")
+        for rep in 1 2 3; do
+          t0=$(date +%s%N)
+          FT_PROCESS_START_NS=$t0 "${JAVA[@]}" -cp "$CP" io.flashtensors.cli.FlashTensorsCli run "$ckpt/$shape" --input-ids "$ids" \
+            --max-tokens 1 --temperature 0 --device cuda --json > "$OUT/cli-$shape-$rep.json" 2>"$OUT/cli-$shape-$rep.err"
+          rc=$?; t1=$(date +%s%N)
+          echo "cli run $shape rep $rep: rc $rc, $(( (t1 - t0) / 1000000 )) ms process start to exit" | tee -a "$OUT/cli-cold-start.txt"
+        done
+        FT_PROCESS_START_NS=$(date +%s%N) timeout 200 "${JAVA[@]}" -cp "$CP" io.flashtensors.llm.qwen3.cuda.CudaBenchmark "$ckpt/$shape" \
           "$OUT/flashtensors-$shape.json" > "$OUT/bench-$shape.log" 2>&1 || { echo "bench $shape failed"; tail -20 "$OUT/bench-$shape.log"; }
       done
       ;;
     hf)
       for shape in qwen3-0.6b qwen3-8b; do
         make_ckpt "$shape" "$ckpt/$shape"
-        python3 "$here/hf_generate_bench.py" "$ckpt/$shape" "$OUT/hf-$shape.json" > "$OUT/hf-$shape.log" 2>&1 \
+        timeout 200 python3 "$here/hf_generate_bench.py" "$ckpt/$shape" "$OUT/hf-$shape.json" > "$OUT/hf-$shape.log" 2>&1 \
           || { echo "hf $shape failed"; tail -20 "$OUT/hf-$shape.log"; }
       done
       ;;
   esac
 done
+(cd "$OUT" && tar czf "$FINAL/results.tgz" .)
 python3 - "$OUT" <<'PY'
 import json, os, sys
 out = sys.argv[1]

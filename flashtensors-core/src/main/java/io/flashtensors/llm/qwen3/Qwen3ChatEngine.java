@@ -119,7 +119,7 @@ public final class Qwen3ChatEngine implements ChatEngine {
   public static Qwen3ChatEngine openCuda(
       Path path, int device, int contextLength, CudaPrecision precision) throws IOException {
     GpuLoaderOptions options =
-        GpuLoaderOptions.builder().memPoolSize(512L << 20).chunkSize(16L << 20).build();
+        GpuLoaderOptions.builder().memPoolSize(256L << 20).chunkSize(16L << 20).build();
     Qwen3Model model = Qwen3Model.loadOnGpu(path, GpuLoader.create(options), device, true);
     CudaQwen3Backend backend = null;
     try {

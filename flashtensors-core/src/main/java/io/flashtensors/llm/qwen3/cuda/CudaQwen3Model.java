@@ -2,6 +2,7 @@ package io.flashtensors.llm.qwen3.cuda;
 
 import io.flashtensors.cuda.CudaContext;
 import io.flashtensors.cuda.CudaStream;
+import java.nio.file.Path;
 
 /**
  * A Qwen3 model ready to run on one GPU: the kernels loaded into the device's context, the weights
@@ -19,7 +20,8 @@ public final class CudaQwen3Model implements AutoCloseable {
 
   /**
    * @param tune measure the decode products' launch shapes on these weights (tens of milliseconds
-   *     for an 8B model) instead of using the heuristic
+   *     for an 8B model; remembered per GPU model and shape, see {@link GemvPlan#cacheFile})
+   *     instead of using the heuristic
    */
   public CudaQwen3Model(
       CudaContext context,
@@ -37,13 +39,19 @@ public final class CudaQwen3Model implements AutoCloseable {
     this.weights = weights;
     this.precision = precision;
     this.kernels = new Qwen3Kernels(context);
-    GemvPlan chosen;
+    GemvPlan chosen = null;
     if (tune) {
-      try (CudaStream stream = context.createStream()) {
-        chosen = GemvPlan.tune(kernels, shape, weights, stream);
-      } catch (RuntimeException e) {
-        kernels.close();
-        throw e;
+      Path cache = GemvPlan.cacheFile();
+      String key = GemvPlan.cacheKey(context.device().name(), shape);
+      chosen = GemvPlan.cached(cache, key);
+      if (chosen == null) {
+        try (CudaStream stream = context.createStream()) {
+          chosen = GemvPlan.tune(kernels, shape, weights, stream);
+        } catch (RuntimeException e) {
+          kernels.close();
+          throw e;
+        }
+        GemvPlan.remember(cache, key, chosen);
       }
     } else {
       chosen = GemvPlan.heuristic(shape);

@@ -5,10 +5,19 @@ import io.flashtensors.cuda.CudaEvent;
 import io.flashtensors.cuda.CudaStream;
 import io.flashtensors.cuda.DeviceBuffer;
 import io.flashtensors.llm.qwen3.cuda.Qwen3Kernels.Gemv;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
+import java.util.StringJoiner;
 import jcuda.driver.CUgraph;
 import jcuda.driver.CUgraphExec;
 import jcuda.driver.CUstreamCaptureMode;
@@ -19,7 +28,8 @@ import jcuda.driver.JCudaDriver;
  * matrices (the o and down projections of small models) need rows split over warps to keep enough
  * loads in flight; large ones do best with one warp a row. {@link #tune} measures every choice on
  * the model's own weights (a CUDA graph of all layers per choice, timed with events); {@link
- * #heuristic} is the fallback.
+ * #heuristic} is the fallback. Measured plans are remembered per GPU model and shape in a small
+ * properties file ({@link #cacheFile}), so later starts skip the measurement.
  *
  * @param splits warps per row for each product
  * @param tunedMicros measured time per layer (per launch for the LM head) of the chosen split, or
@@ -211,6 +221,105 @@ record GemvPlan(Map<Product, Integer> splits, Map<Product, Double> tunedMicros) 
       for (DeviceBuffer b : scratch) {
         b.close();
       }
+    }
+  }
+
+  /**
+   * Where measured plans are kept: the system property {@code flashtensors.gemv-plan-cache} (a
+   * file, or {@code none}), else {@code $XDG_CACHE_HOME/flashtensors/gemv-plans.properties}, else
+   * {@code ~/.cache/flashtensors/gemv-plans.properties}. Null when caching is off.
+   */
+  static Path cacheFile() {
+    String setting = System.getProperty("flashtensors.gemv-plan-cache");
+    if (setting != null) {
+      return setting.equalsIgnoreCase("none") ? null : Path.of(setting);
+    }
+    String xdg = System.getenv("XDG_CACHE_HOME");
+    Path base =
+        xdg != null && !xdg.isBlank()
+            ? Path.of(xdg)
+            : Path.of(System.getProperty("user.home"), ".cache");
+    return base.resolve("flashtensors").resolve("gemv-plans.properties");
+  }
+
+  /** The cache key: the GPU's name and every size the launch choice depends on. */
+  static String cacheKey(String gpu, Qwen3Shape s) {
+    return "%s|h%d|i%d|q%d|kv%d|d%d|l%d|v%d"
+        .formatted(
+            gpu.replace(' ', '_'),
+            s.hidden(),
+            s.intermediate(),
+            s.heads(),
+            s.kvHeads(),
+            s.headDim(),
+            s.layers(),
+            s.vocab());
+  }
+
+  /** The remembered plan for {@code key}, or null (no file, no entry, unreadable entry). */
+  static GemvPlan cached(Path file, String key) {
+    if (file == null || !Files.isRegularFile(file)) {
+      return null;
+    }
+    Properties p = new Properties();
+    try (InputStream in = Files.newInputStream(file)) {
+      p.load(in);
+    } catch (IOException | IllegalArgumentException e) {
+      return null;
+    }
+    String value = p.getProperty(key);
+    if (value == null) {
+      return null;
+    }
+    Map<Product, Integer> splits = new EnumMap<>(Product.class);
+    try {
+      for (String part : value.split(",")) {
+        String[] kv = part.split("=");
+        int split = Integer.parseInt(kv[1].strip());
+        if (split != 1 && split != 2 && split != 4 && split != 8) {
+          return null;
+        }
+        splits.put(Product.valueOf(kv[0].strip()), split);
+      }
+    } catch (RuntimeException e) {
+      return null;
+    }
+    return splits.size() == Product.values().length ? new GemvPlan(splits, Map.of()) : null;
+  }
+
+  /** Adds {@code plan} under {@code key} (temp file and rename; failures only lose the cache). */
+  static void remember(Path file, String key, GemvPlan plan) {
+    if (file == null) {
+      return;
+    }
+    try {
+      Files.createDirectories(file.toAbsolutePath().getParent());
+      Properties p = new Properties();
+      if (Files.isRegularFile(file)) {
+        try (InputStream in = Files.newInputStream(file)) {
+          p.load(in);
+        }
+      }
+      StringJoiner value = new StringJoiner(",");
+      for (Product product : Product.values()) {
+        value.add(product + "=" + plan.split(product));
+      }
+      p.setProperty(key, value.toString());
+      Path tmp = Files.createTempFile(file.toAbsolutePath().getParent(), ".gemv-plans", ".tmp");
+      try {
+        try (OutputStream out = Files.newOutputStream(tmp)) {
+          p.store(out, "decode GEMV warps per row, measured by flashtensors on these GPUs");
+        }
+        try {
+          Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);
+        } catch (AtomicMoveNotSupportedException e) {
+          Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
+        }
+      } finally {
+        Files.deleteIfExists(tmp);
+      }
+    } catch (IOException | RuntimeException e) {
+      // A read-only home or a full disk costs the next start a measurement, nothing else.
     }
   }
 
