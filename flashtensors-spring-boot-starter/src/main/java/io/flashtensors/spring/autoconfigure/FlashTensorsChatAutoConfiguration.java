@@ -2,6 +2,7 @@ package io.flashtensors.spring.autoconfigure;
 
 import io.flashtensors.load.FlashLoader;
 import io.flashtensors.spring.ai.FlashTensorsChatModel;
+import io.flashtensors.spring.model.BackgroundGpuLoader;
 import io.flashtensors.spring.model.ChatEngineFactory;
 import io.flashtensors.spring.model.ManagedChatEngine;
 import io.flashtensors.spring.model.ModelSource;
@@ -32,15 +33,21 @@ public final class FlashTensorsChatAutoConfiguration {
   @Bean
   @ConditionalOnMissingBean
   ChatEngineFactory flashTensorsChatEngineFactory(
-      FlashTensorsProperties properties, FlashLoader loader) {
+      FlashTensorsProperties properties,
+      FlashLoader loader,
+      ObjectProvider<BackgroundGpuLoader> gpuLoader) {
     if (properties.getServer().isEnabled()) {
       throw new IllegalStateException(
           "flashtensors.server.enabled=true asks for models served by a flashtensors daemon, which"
               + " the starter cannot use yet; unset it to load the model in this process");
     }
     Integer contextLength = properties.getChat().getContextLength();
+    BackgroundGpuLoader gpu = gpuLoader.getIfUnique();
     return new Qwen3ChatEngineFactory(
-        loader, properties.getDevice(), contextLength == null ? 0 : contextLength);
+        loader,
+        gpu == null ? null : gpu::get,
+        properties.getDevice(),
+        contextLength == null ? 0 : contextLength);
   }
 
   @Bean

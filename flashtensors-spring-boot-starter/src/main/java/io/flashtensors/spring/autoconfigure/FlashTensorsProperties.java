@@ -17,7 +17,7 @@ import org.springframework.util.unit.DataSize;
 @ConfigurationProperties("flashtensors")
 public final class FlashTensorsProperties {
 
-  private static final Pattern DEVICE = Pattern.compile("auto|cpu|cuda(:\\d+)?");
+  private static final Pattern DEVICE = Pattern.compile("auto|cpu|cuda(:\\d+)?|GPU-[0-9a-fA-F-]+");
 
   /** Folder of the model store. Defaults to ~/.flashtensors/models. */
   private final Path storagePath;
@@ -37,7 +37,9 @@ public final class FlashTensorsProperties {
   /** Fraction of the GPU's memory the loader may allocate, between 0 and 1. */
   private final double gpuMemoryUtilization;
 
-  /** Where the model runs: auto (a GPU when there is one, else the CPU), cpu, or cuda:N. */
+  /**
+   * Where the model runs: auto (a GPU when there is one, else the CPU), cpu, cuda:N or a GPU UUID.
+   */
   private final String device;
 
   /** Daemon holding a shared pool of resident models (remote mode). */
@@ -74,7 +76,7 @@ public final class FlashTensorsProperties {
     this.gpuMemoryUtilization = gpuMemoryUtilization;
     if (!DEVICE.matcher(device).matches()) {
       throw new IllegalArgumentException(
-          "flashtensors.device must be auto, cpu or cuda:N, was '" + device + "'");
+          "flashtensors.device must be auto, cpu, cuda:N or a GPU UUID, was '" + device + "'");
     }
     this.device = device;
     this.server = server;

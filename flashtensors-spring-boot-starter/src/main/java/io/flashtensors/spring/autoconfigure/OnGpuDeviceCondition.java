@@ -7,8 +7,8 @@ import org.springframework.context.annotation.ConditionContext;
 import org.springframework.core.type.AnnotatedTypeMetadata;
 
 /**
- * Matches when {@code flashtensors.device} asks for a GPU ({@code cuda}, {@code cuda:N}), or is
- * {@code auto} (the default) and the CUDA driver reports a device.
+ * Matches when {@code flashtensors.device} asks for a GPU ({@code cuda}, {@code cuda:N}, a UUID),
+ * or is {@code auto} (the default) and the CUDA driver reports a device.
  */
 final class OnGpuDeviceCondition extends SpringBootCondition {
 
@@ -16,7 +16,7 @@ final class OnGpuDeviceCondition extends SpringBootCondition {
   public ConditionOutcome getMatchOutcome(
       ConditionContext context, AnnotatedTypeMetadata metadata) {
     String device = context.getEnvironment().getProperty("flashtensors.device", "auto").strip();
-    if (device.startsWith("cuda")) {
+    if (device.startsWith("cuda") || device.startsWith("GPU-")) {
       return ConditionOutcome.match("flashtensors.device is " + device);
     }
     if (device.equals("auto")) {

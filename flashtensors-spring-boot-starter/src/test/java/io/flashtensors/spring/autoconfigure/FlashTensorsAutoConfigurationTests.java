@@ -126,7 +126,8 @@ class FlashTensorsAutoConfigurationTests {
                 assertThat(context)
                     .getFailure()
                     .rootCause()
-                    .hasMessageContaining("flashtensors.device must be auto, cpu or cuda:N")
+                    .hasMessageContaining(
+                        "flashtensors.device must be auto, cpu, cuda:N or a GPU UUID")
                     .hasMessageContaining("'tpu'"));
   }
 
