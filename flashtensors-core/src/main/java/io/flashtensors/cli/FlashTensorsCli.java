@@ -1,5 +1,6 @@
 package io.flashtensors.cli;
 
+import io.flashtensors.config.SettingsResolver;
 import java.io.PrintWriter;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -20,9 +21,18 @@ import picocli.CommandLine.Option;
       InspectCommand.class,
       LoadCommand.class,
       GenerateCommand.class,
+      StartCommand.class,
+      StopCommand.class,
+      StatusCommand.class,
+      PullCommand.class,
+      RegisterCommand.class,
+      ListCommand.class,
+      InfoCommand.class,
+      RmCommand.class,
       BenchCommand.class,
       TokenizeCommand.class,
-      RenderChatCommand.class
+      RenderChatCommand.class,
+      RunCommand.class
     })
 public final class FlashTensorsCli {
 
@@ -44,7 +54,27 @@ public final class FlashTensorsCli {
 
   /** A fully wired command line, for tests that capture its output. */
   public static CommandLine newCommandLine() {
-    CommandLine cli = new CommandLine(new FlashTensorsCli());
+    return newCommandLine(SettingsResolver.system());
+  }
+
+  /**
+   * A command line whose commands resolve their settings (flashtensors home, config file,
+   * environment) through {@code resolver}; tests pass one over a temporary home.
+   */
+  public static CommandLine newCommandLine(SettingsResolver resolver) {
+    CommandLine.IFactory defaults = CommandLine.defaultFactory();
+    CommandLine.IFactory factory =
+        new CommandLine.IFactory() {
+          @Override
+          public <K> K create(Class<K> type) throws Exception {
+            K instance = defaults.create(type);
+            if (instance instanceof SettingsAware aware) {
+              aware.useResolver(resolver);
+            }
+            return instance;
+          }
+        };
+    CommandLine cli = new CommandLine(new FlashTensorsCli(), factory);
     cli.setExecutionExceptionHandler(FlashTensorsCli::handleFailure);
     return cli;
   }
