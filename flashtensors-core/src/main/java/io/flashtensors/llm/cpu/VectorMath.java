@@ -4,6 +4,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
@@ -49,6 +50,12 @@ public final class VectorMath {
     int n = w.cols();
     MemorySegment seg = w.data();
     long rowSize = (long) n * (w.bf16() ? 2 : 4);
+    // BF16 rows whose length is a multiple of two vectors are read as ints: the low halves are the
+    // even elements, the high halves the odd ones, so the activations are de-interleaved to match
+    // (once per call) and no widening conversion is needed.
+    boolean pairs = w.bf16() && n % (2 * L) == 0;
+    float[] xs = pairs ? deinterleaved(x, xStride, batch, n) : x;
+    int stride = pairs ? n : xStride;
     float[] acc = new float[2 * TOKEN_GROUP];
     int r = r0;
     if (batch >= TOKEN_GROUP && w.bf16()) {
@@ -57,23 +64,24 @@ public final class VectorMath {
       for (; r + 2 <= r1; r += 2) {
         int b = 0;
         for (; b + TOKEN_GROUP <= batch; b += TOKEN_GROUP) {
-          dot2x4Bf16(seg, r * rowSize, x, b * xStride, xStride, n, acc);
+          if (pairs) {
+            dot2x4Bf16Pairs(seg, r * rowSize, xs, b * stride, stride, n, acc);
+          } else {
+            dot2x4Bf16(seg, r * rowSize, xs, b * stride, stride, n, acc);
+          }
           for (int j = 0; j < TOKEN_GROUP; j++) {
             store(out, (b + j) * outStride + outOffset + r, acc[j], accumulate);
             store(out, (b + j) * outStride + outOffset + r + 1, acc[TOKEN_GROUP + j], accumulate);
           }
         }
         for (; b < batch; b++) {
-          store(
-              out,
-              b * outStride + outOffset + r,
-              dotBf16(seg, r * rowSize, x, b * xStride, n),
-              accumulate);
-          store(
-              out,
-              b * outStride + outOffset + r + 1,
-              dotBf16(seg, (r + 1) * rowSize, x, b * xStride, n),
-              accumulate);
+          for (int k = r; k < r + 2; k++) {
+            store(
+                out,
+                b * outStride + outOffset + k,
+                bf16Dot(pairs, seg, k * rowSize, xs, b * stride, n),
+                accumulate);
+          }
         }
       }
     }
@@ -81,10 +89,12 @@ public final class VectorMath {
       long rowBytes = r * rowSize;
       int b = 0;
       for (; b + TOKEN_GROUP <= batch; b += TOKEN_GROUP) {
-        if (w.bf16()) {
-          dot4Bf16(seg, rowBytes, x, b * xStride, xStride, n, acc);
+        if (pairs) {
+          dot4Bf16Pairs(seg, rowBytes, xs, b * stride, stride, n, acc);
+        } else if (w.bf16()) {
+          dot4Bf16(seg, rowBytes, xs, b * stride, stride, n, acc);
         } else {
-          dot4F32(seg, rowBytes, x, b * xStride, xStride, n, acc);
+          dot4F32(seg, rowBytes, xs, b * stride, stride, n, acc);
         }
         for (int j = 0; j < TOKEN_GROUP; j++) {
           store(out, (b + j) * outStride + outOffset + r, acc[j], accumulate);
@@ -93,11 +103,155 @@ public final class VectorMath {
       for (; b < batch; b++) {
         float d =
             w.bf16()
-                ? dotBf16(seg, rowBytes, x, b * xStride, n)
-                : dotF32(seg, rowBytes, x, b * xStride, n);
+                ? bf16Dot(pairs, seg, rowBytes, xs, b * stride, n)
+                : dotF32(seg, rowBytes, xs, b * stride, n);
         store(out, b * outStride + outOffset + r, d, accumulate);
       }
     }
+  }
+
+  private static float bf16Dot(
+      boolean pairs, MemorySegment seg, long rowBytes, float[] x, int xo, int n) {
+    return pairs ? dotBf16Pairs(seg, rowBytes, x, xo, n) : dotBf16(seg, rowBytes, x, xo, n);
+  }
+
+  private static final ThreadLocal<float[]> DEINTERLEAVED =
+      ThreadLocal.withInitial(() -> new float[0]);
+
+  /**
+   * The tokens' activations, packed ({@code n} apart) and de-interleaved in blocks of {@code 2L}:
+   * the even elements of a block, then its odd ones. A per-thread buffer, valid until the next call
+   * on the thread.
+   */
+  private static float[] deinterleaved(float[] x, int xStride, int batch, int n) {
+    float[] out = DEINTERLEAVED.get();
+    if (out.length < batch * n) {
+      out = new float[batch * n];
+      DEINTERLEAVED.set(out);
+    }
+    for (int b = 0; b < batch; b++) {
+      int src = b * xStride;
+      int dst = b * n;
+      for (int block = 0; block < n; block += 2 * L) {
+        for (int j = 0; j < L; j++) {
+          out[dst + block + j] = x[src + block + 2 * j];
+          out[dst + block + L + j] = x[src + block + 2 * j + 1];
+        }
+      }
+    }
+    return out;
+  }
+
+  /** The even (low halves) and odd (high halves) BF16 elements of {@code 2L} packed values. */
+  private static FloatVector even(IntVector v) {
+    return v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+  }
+
+  private static FloatVector odd(IntVector v) {
+    return v.and(0xFFFF0000).reinterpretAsFloats();
+  }
+
+  private static IntVector pairs(MemorySegment seg, long byteOffset) {
+    return IntVector.fromMemorySegment(I, seg, byteOffset, LE);
+  }
+
+  /** {@link #dotBf16} with de-interleaved activations; {@code n} is a multiple of {@code 2L}. */
+  static float dotBf16Pairs(MemorySegment w, long rowBytes, float[] x, int xo, int n) {
+    FloatVector a0 = FloatVector.zero(F);
+    FloatVector a1 = FloatVector.zero(F);
+    FloatVector a2 = FloatVector.zero(F);
+    FloatVector a3 = FloatVector.zero(F);
+    int i = 0;
+    for (; i + 4 * L <= n; i += 4 * L) {
+      long o = rowBytes + 2L * i;
+      IntVector v0 = pairs(w, o);
+      IntVector v1 = pairs(w, o + 4L * L);
+      a0 = even(v0).fma(FloatVector.fromArray(F, x, xo + i), a0);
+      a1 = odd(v0).fma(FloatVector.fromArray(F, x, xo + i + L), a1);
+      a2 = even(v1).fma(FloatVector.fromArray(F, x, xo + i + 2 * L), a2);
+      a3 = odd(v1).fma(FloatVector.fromArray(F, x, xo + i + 3 * L), a3);
+    }
+    for (; i < n; i += 2 * L) {
+      IntVector v = pairs(w, rowBytes + 2L * i);
+      a0 = even(v).fma(FloatVector.fromArray(F, x, xo + i), a0);
+      a1 = odd(v).fma(FloatVector.fromArray(F, x, xo + i + L), a1);
+    }
+    return a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+  }
+
+  /** {@link #dot4Bf16} with de-interleaved activations. */
+  static void dot4Bf16Pairs(
+      MemorySegment w, long rowBytes, float[] x, int xo, int xStride, int n, float[] out) {
+    FloatVector a0 = FloatVector.zero(F);
+    FloatVector a1 = FloatVector.zero(F);
+    FloatVector a2 = FloatVector.zero(F);
+    FloatVector a3 = FloatVector.zero(F);
+    int x1 = xo + xStride;
+    int x2 = x1 + xStride;
+    int x3 = x2 + xStride;
+    for (int i = 0; i < n; i += 2 * L) {
+      IntVector v = pairs(w, rowBytes + 2L * i);
+      FloatVector e = even(v);
+      FloatVector o = odd(v);
+      a0 = e.fma(FloatVector.fromArray(F, x, xo + i), a0);
+      a1 = e.fma(FloatVector.fromArray(F, x, x1 + i), a1);
+      a2 = e.fma(FloatVector.fromArray(F, x, x2 + i), a2);
+      a3 = e.fma(FloatVector.fromArray(F, x, x3 + i), a3);
+      a0 = o.fma(FloatVector.fromArray(F, x, xo + i + L), a0);
+      a1 = o.fma(FloatVector.fromArray(F, x, x1 + i + L), a1);
+      a2 = o.fma(FloatVector.fromArray(F, x, x2 + i + L), a2);
+      a3 = o.fma(FloatVector.fromArray(F, x, x3 + i + L), a3);
+    }
+    out[0] = a0.reduceLanes(VectorOperators.ADD);
+    out[1] = a1.reduceLanes(VectorOperators.ADD);
+    out[2] = a2.reduceLanes(VectorOperators.ADD);
+    out[3] = a3.reduceLanes(VectorOperators.ADD);
+  }
+
+  /** {@link #dot2x4Bf16} with de-interleaved activations. */
+  static void dot2x4Bf16Pairs(
+      MemorySegment w, long rowBytes, float[] x, int xo, int xStride, int n, float[] out) {
+    long row1 = rowBytes + 2L * n;
+    FloatVector a0 = FloatVector.zero(F);
+    FloatVector a1 = FloatVector.zero(F);
+    FloatVector a2 = FloatVector.zero(F);
+    FloatVector a3 = FloatVector.zero(F);
+    FloatVector c0 = FloatVector.zero(F);
+    FloatVector c1 = FloatVector.zero(F);
+    FloatVector c2 = FloatVector.zero(F);
+    FloatVector c3 = FloatVector.zero(F);
+    int x1 = xo + xStride;
+    int x2 = x1 + xStride;
+    int x3 = x2 + xStride;
+    for (int i = 0; i < n; i += 2 * L) {
+      IntVector p0 = pairs(w, rowBytes + 2L * i);
+      IntVector p1 = pairs(w, row1 + 2L * i);
+      for (int half = 0; half < 2; half++) {
+        FloatVector w0 = half == 0 ? even(p0) : odd(p0);
+        FloatVector w1 = half == 0 ? even(p1) : odd(p1);
+        int at = i + half * L;
+        FloatVector v = FloatVector.fromArray(F, x, xo + at);
+        a0 = w0.fma(v, a0);
+        c0 = w1.fma(v, c0);
+        v = FloatVector.fromArray(F, x, x1 + at);
+        a1 = w0.fma(v, a1);
+        c1 = w1.fma(v, c1);
+        v = FloatVector.fromArray(F, x, x2 + at);
+        a2 = w0.fma(v, a2);
+        c2 = w1.fma(v, c2);
+        v = FloatVector.fromArray(F, x, x3 + at);
+        a3 = w0.fma(v, a3);
+        c3 = w1.fma(v, c3);
+      }
+    }
+    out[0] = a0.reduceLanes(VectorOperators.ADD);
+    out[1] = a1.reduceLanes(VectorOperators.ADD);
+    out[2] = a2.reduceLanes(VectorOperators.ADD);
+    out[3] = a3.reduceLanes(VectorOperators.ADD);
+    out[4] = c0.reduceLanes(VectorOperators.ADD);
+    out[5] = c1.reduceLanes(VectorOperators.ADD);
+    out[6] = c2.reduceLanes(VectorOperators.ADD);
+    out[7] = c3.reduceLanes(VectorOperators.ADD);
   }
 
   private static void store(float[] out, int index, float value, boolean accumulate) {

@@ -22,7 +22,7 @@ class VectorMathTest {
     SplittableRandom random = new SplittableRandom(3);
     try (Arena arena = Arena.ofConfined()) {
       for (boolean bf16 : new boolean[] {true, false}) {
-        for (int cols : new int[] {1, 7, 8, 9, 31, 33, 64, 100}) {
+        for (int cols : new int[] {1, 7, 8, 9, 16, 31, 32, 33, 48, 64, 80, 100, 1024}) {
           for (int rows : new int[] {1, 2, 5}) {
             MemorySegment seg = arena.allocate((long) rows * cols * (bf16 ? 2 : 4), 8);
             double[][] w = new double[rows][cols];
