@@ -8,6 +8,7 @@ import io.flashtensors.cuda.CudaEvent;
 import io.flashtensors.cuda.CudaStream;
 import io.flashtensors.cuda.DeviceBuffer;
 import io.flashtensors.cuda.PinnedBuffer;
+import io.flashtensors.format.FlashConverter;
 import io.flashtensors.format.ModelFiles;
 import io.flashtensors.load.DeviceMap;
 import io.flashtensors.load.gpu.CachePolicy;
@@ -16,6 +17,7 @@ import io.flashtensors.load.gpu.GpuLoader;
 import io.flashtensors.load.gpu.GpuLoaderOptions;
 import io.flashtensors.load.gpu.GpuModel;
 import io.flashtensors.load.gpu.LoadSource;
+import io.flashtensors.load.gpu.PinnedMemory;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.lang.foreign.MemorySegment;
@@ -60,6 +62,9 @@ public final class GpuLoadBenchmark {
   private int residentRuns = 5;
   private int swaps = 200;
   private boolean dropCaches;
+  private final List<String> convert = new ArrayList<>();
+  private final List<PinnedMemory> pinnedKinds =
+      new ArrayList<>(List.of(PinnedMemory.HOST_ALLOC, PinnedMemory.REGISTERED));
   private Path out = Path.of("gpu-load-benchmark.json");
   private final PrintStream log = System.out;
   private final Map<String, Object> result = new LinkedHashMap<>();
@@ -89,6 +94,14 @@ public final class GpuLoadBenchmark {
         case "--resident" -> residentRuns = Integer.parseInt(v);
         case "--swaps" -> swaps = Integer.parseInt(v);
         case "--out" -> out = Path.of(v);
+        case "--convert" -> convert.add(v);
+        case "--pinned" -> {
+          pinnedKinds.clear();
+          for (String k : v.split(",")) {
+            pinnedKinds.add(
+                PinnedMemory.valueOf(k.strip().toUpperCase(Locale.ROOT).replace('-', '_')));
+          }
+        }
         case "--drop-caches" -> {
           dropCaches = true;
           i--;
@@ -115,13 +128,69 @@ public final class GpuLoadBenchmark {
         "card: %s (%s), driver CUDA %s%n",
         device.name(), device.uuid(), Cuda.availability().driverVersionString());
 
-    GpuLoaderOptions options =
-        GpuLoaderOptions.builder()
-            .memPoolSize(poolSize)
-            .chunkSize(chunkSize)
-            .threads(threads)
-            .streamsPerDevice(streams)
-            .build();
+    boolean first = true;
+    for (PinnedMemory kind : pinnedKinds) {
+      if (first) {
+        runMain(ctx, kind);
+      } else {
+        result.put(kind.name().toLowerCase(Locale.ROOT), runPinnedVariant(kind));
+      }
+      first = false;
+      write();
+    }
+    printTable();
+  }
+
+  private GpuLoaderOptions options(PinnedMemory kind) {
+    return GpuLoaderOptions.builder()
+        .memPoolSize(poolSize)
+        .chunkSize(chunkSize)
+        .threads(threads)
+        .streamsPerDevice(streams)
+        .pinnedMemory(kind)
+        .build();
+  }
+
+  /** Creates a loader and reports how long pinning its pool took. */
+  private GpuLoader createLoader(PinnedMemory kind, Map<String, Object> into) throws IOException {
+    long hugeBefore = anonHugePages();
+    GpuLoader loader = GpuLoader.create(options(kind));
+    double seconds = loader.poolAllocationTime().toNanos() / 1e9;
+    Map<String, Object> pool = new LinkedHashMap<>();
+    pool.put("pinnedMemory", kind.toString());
+    pool.put("bytes", poolSize);
+    pool.put("seconds", seconds);
+    pool.put("gibPerSecond", poolSize / (double) GIB / seconds);
+    pool.put("threads", loader.options().poolAllocationThreads());
+    pool.put("anonHugePagesBytes", anonHugePages() - hugeBefore);
+    into.put("poolAllocation", pool);
+    log.printf(
+        Locale.ROOT,
+        "pool allocation (%s): %s pinned in %.2f s (%.2f GiB/s, %d threads), huge pages +%s%n",
+        kind,
+        ByteSize.format(poolSize),
+        seconds,
+        poolSize / (double) GIB / seconds,
+        loader.options().poolAllocationThreads(),
+        ByteSize.format(anonHugePages() - hugeBefore));
+    return loader;
+  }
+
+  /** AnonHugePages of /proc/meminfo in bytes (0 when unknown). */
+  private static long anonHugePages() {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc/meminfo"))) {
+        if (line.startsWith("AnonHugePages:")) {
+          return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+        }
+      }
+    } catch (IOException | NumberFormatException e) {
+      return 0;
+    }
+    return 0;
+  }
+
+  private void runMain(CudaContext ctx, PinnedMemory kind) throws Exception {
     result.put(
         "options",
         Map.of(
@@ -129,51 +198,84 @@ public final class GpuLoadBenchmark {
             "chunkSize", chunkSize,
             "threads", threads,
             "streamsPerDevice", streams,
-            "directIo", options.directIo().toString()));
-    try (GpuLoader loader = GpuLoader.create(options)) {
-      double poolSeconds = loader.poolAllocationTime().toNanos() / 1e9;
-      result.put(
-          "poolAllocation",
-          Map.of(
-              "bytes",
-              poolSize,
-              "seconds",
-              poolSeconds,
-              "gibPerSecond",
-              poolSize / (double) (1L << 30) / poolSeconds,
-              "threads",
-              options.poolAllocationThreads()));
-      log.printf(
-          "pool allocation: %s pinned in %.2f s (%.2f GiB/s, %d threads)%n",
-          ByteSize.format(poolSize),
-          poolSeconds,
-          poolSize / (double) (1L << 30) / poolSeconds,
-          options.poolAllocationThreads());
-
+            "directIo", options(kind).directIo().toString(),
+            "pinnedMemory", kind.toString()));
+    try (GpuLoader loader = createLoader(kind, result)) {
       Map<String, Object> ceilings = new LinkedHashMap<>();
       result.put("ceilings", ceilings);
       ceilings.put("h2d", h2dCeiling(ctx));
       Path largest = models.isEmpty() ? null : models.values().stream().toList().getLast();
       if (largest != null) {
-        ceilings.put("readWarm", readCeiling(ctx, largest, false));
-        if (dropCaches) {
-          ceilings.put("readCold", readCeiling(ctx, largest, true));
-        }
+        ceilings.put("readWarm", readCeiling(ctx, largest));
       }
 
       Map<String, Object> perModel = new LinkedHashMap<>();
       result.put("models", perModel);
       for (Map.Entry<String, Path> m : models.entrySet()) {
-        perModel.put(m.getKey(), benchModel(loader, m.getKey(), m.getValue()));
+        boolean interleave = m.getValue().equals(largest);
+        perModel.put(m.getKey(), benchModel(ctx, loader, m.getKey(), m.getValue(), interleave));
+        write();
+      }
+      for (String name : convert) {
+        Path source = models.get(name);
+        Path flash = source.resolveSibling(source.getFileName() + "-flash");
+        long t0 = System.nanoTime();
+        FlashConverter.Result converted = FlashConverter.create().convert(source, flash);
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        log.printf(Locale.ROOT, "converted %s to the flash layout in %.1f s%n", name, seconds);
+        Map<String, Object> r = benchModel(ctx, loader, name + "-flash", flash, false);
+        r.put("convertSeconds", seconds);
+        r.put("convertSkipped", converted.skipped());
+        perModel.put(name + "-flash", r);
         write();
       }
       if (!swapModels.isEmpty()) {
         result.put("hotSwap", hotSwap(loader));
       }
+      loader.clearCache();
+      ceilings.put("h2dPool", probe(loader, kind));
       result.put("loaderMetrics", loader.metrics());
     }
-    write();
-    printTable();
+  }
+
+  /** Pool copy ceiling, measured over every chunk of the pool (a footprint as large as it). */
+  private Map<String, Object> probe(GpuLoader loader, PinnedMemory kind) {
+    double gbps = loader.probeHostToDevice(0, 5);
+    log.printf(
+        Locale.ROOT,
+        "ceiling pinned H2D over the whole pool (%s, %s): %.1f GB/s%n",
+        kind,
+        ByteSize.format(poolSize),
+        gbps);
+    return Map.of("gbps", gbps, "bytes", poolSize, "pinnedMemory", kind.toString());
+  }
+
+  /** The same pool made another way: its allocation time, copy ceiling, resident loads, swaps. */
+  private Map<String, Object> runPinnedVariant(PinnedMemory kind) throws Exception {
+    Map<String, Object> r = new LinkedHashMap<>();
+    try (GpuLoader loader = createLoader(kind, r)) {
+      if (!models.isEmpty()) {
+        String name = models.keySet().stream().toList().getLast();
+        Path path = models.get(name);
+        DeviceMap gpu0 = DeviceMap.parse("{\"\": 0}");
+        loadOnce(loader, path, gpu0, CachePolicy.USE, LoadSource.DISK);
+        List<GpuLoadReport> resident = new ArrayList<>();
+        for (int i = 0; i <= residentRuns; i++) {
+          GpuLoadReport rep = loadOnce(loader, path, gpu0, CachePolicy.USE, LoadSource.RESIDENT);
+          if (i > 0) {
+            resident.add(rep);
+          }
+        }
+        r.put("residentModel", name);
+        r.put("resident", summarize(name, "resident (" + kind + ")", resident));
+      }
+      if (!swapModels.isEmpty()) {
+        r.put("hotSwap", hotSwap(loader));
+      }
+      loader.clearCache();
+      r.put("h2dPool", probe(loader, kind));
+    }
+    return r;
   }
 
   private static final long GIB = 1L << 30;
@@ -236,40 +338,48 @@ public final class GpuLoadBenchmark {
 
   /**
    * Files to pinned memory with {@code threads} threads, {@code chunk-size} reads, no copies to the
-   * GPU: the ceiling of the read stage.
+   * GPU: the ceiling of the read stage, from the page cache.
    */
-  private Map<String, Object> readCeiling(CudaContext ctx, Path model, boolean cold)
-      throws Exception {
+  private Map<String, Object> readCeiling(CudaContext ctx, Path model) throws Exception {
+    List<Double> rates = new ArrayList<>();
+    long total = 0;
+    for (int rep = 0; rep < 4; rep++) {
+      ReadResult rr = rawRead(ctx, model);
+      total = rr.bytes();
+      if (rep > 0) {
+        rates.add(rr.gbps());
+      }
+    }
+    Stats s = Stats.of(rates);
+    log.printf(
+        Locale.ROOT,
+        "ceiling read warm: %.2f GB/s (%s of %s, %d threads)%n",
+        s.median(),
+        ByteSize.format(total),
+        model.getFileName(),
+        threads);
+    Map<String, Object> r = new LinkedHashMap<>(s.toMap());
+    r.put("bytes", total);
+    r.put("gbps", s.median());
+    r.put("model", model.toString());
+    return r;
+  }
+
+  private record ReadResult(long bytes, double gbps) {}
+
+  /** One parallel read of every file of {@code model} into pinned buffers. */
+  private ReadResult rawRead(CudaContext ctx, Path model) throws Exception {
     ModelFiles files = ModelFiles.open(model);
     List<Path> paths = files.files().stream().map(ModelFiles.SourceFile::path).toList();
     long total = 0;
     for (Path p : paths) {
       total += Files.size(p);
     }
-    int reps = cold ? 1 : 3;
-    List<Double> rates = new ArrayList<>();
     try (PinnedBuffer buffers = ctx.allocatePinned(threads * chunkSize)) {
-      for (int rep = 0; rep < reps + (cold ? 0 : 1); rep++) {
-        if (cold) {
-          dropCaches();
-        }
-        long t0 = System.nanoTime();
-        readAll(paths, buffers.segment());
-        double gbps = total / ((System.nanoTime() - t0) / 1e9) / 1e9;
-        if (cold || rep > 0) {
-          rates.add(gbps);
-        }
-      }
+      long t0 = System.nanoTime();
+      readAll(paths, buffers.segment());
+      return new ReadResult(total, total / ((System.nanoTime() - t0) / 1e9) / 1e9);
     }
-    Stats s = Stats.of(rates);
-    log.printf(
-        "ceiling read %s: %.2f GB/s (%s of %s, %d threads)%n",
-        cold ? "cold" : "warm", s.median(), ByteSize.format(total), model.getFileName(), threads);
-    Map<String, Object> r = new LinkedHashMap<>(s.toMap());
-    r.put("bytes", total);
-    r.put("gbps", s.median());
-    r.put("model", model.toString());
-    return r;
   }
 
   private void readAll(List<Path> paths, MemorySegment buffers) throws Exception {
@@ -331,7 +441,8 @@ public final class GpuLoadBenchmark {
     Files.writeString(Path.of("/proc/sys/vm/drop_caches"), "3");
   }
 
-  private Map<String, Object> benchModel(GpuLoader loader, String name, Path path)
+  private Map<String, Object> benchModel(
+      CudaContext ctx, GpuLoader loader, String name, Path path, boolean interleaveColdReads)
       throws Exception {
     DeviceMap gpu0 = DeviceMap.parse("{\"\": 0}");
     Map<String, Object> r = new LinkedHashMap<>();
@@ -340,12 +451,37 @@ public final class GpuLoadBenchmark {
 
     if (dropCaches && coldRuns > 0) {
       List<GpuLoadReport> cold = new ArrayList<>();
-      for (int i = 0; i < coldRuns; i++) {
+      List<Double> rawCold = new ArrayList<>();
+      int runs = name.endsWith("-flash") ? 1 : coldRuns;
+      for (int i = 0; i < runs; i++) {
+        if (interleaveColdReads) {
+          // The disk's speed drifts: measure its ceiling next to each cold load.
+          dropCaches();
+          rawCold.add(rawRead(ctx, path).gbps());
+        }
         loader.evict(path);
         dropCaches();
         cold.add(loadOnce(loader, path, gpu0, CachePolicy.USE, LoadSource.DISK));
       }
       r.put("cold", summarize(name, "cold", cold));
+      if (!rawCold.isEmpty()) {
+        Stats s = Stats.of(rawCold);
+        Map<String, Object> ceiling = new LinkedHashMap<>(s.toMap());
+        ceiling.put("gbps", s.median());
+        ceiling.put("model", path.toString());
+        @SuppressWarnings("unchecked")
+        Map<String, Object> ceilings = (Map<String, Object>) result.get("ceilings");
+        ceilings.put("readCold", ceiling);
+        log.printf(
+            Locale.ROOT,
+            "ceiling read cold: %.2f GB/s (min %.2f, max %.2f, n=%d, %d threads, interleaved"
+                + " with the cold loads)%n",
+            s.median(),
+            s.min(),
+            s.max(),
+            rawCold.size(),
+            threads);
+      }
     }
 
     List<GpuLoadReport> warm = new ArrayList<>();
@@ -504,6 +640,12 @@ public final class GpuLoadBenchmark {
         Locale.ROOT,
         "ceilings: pinned H2D %.1f GB/s",
         (double) ((Map<String, Object>) c.get("h2d")).get("gbps"));
+    if (c.containsKey("h2dPool")) {
+      log.printf(
+          Locale.ROOT,
+          " (over the whole pool %.1f)",
+          (double) ((Map<String, Object>) c.get("h2dPool")).get("gbps"));
+    }
     if (c.containsKey("readWarm")) {
       log.printf(
           Locale.ROOT,
@@ -539,6 +681,20 @@ public final class GpuLoadBenchmark {
           "hot swap: p50 %.1f ms, p99 %.1f ms%n",
           (double) load.get("median"),
           (double) load.get("p99"));
+    }
+    if (result.containsKey("registered")) {
+      Map<String, Object> reg = (Map<String, Object>) result.get("registered");
+      Map<String, Object> regPool = (Map<String, Object>) reg.get("poolAllocation");
+      log.printf(
+          Locale.ROOT,
+          "registered pool: %.2f s to pin, whole-pool H2D %.1f GB/s",
+          (double) regPool.get("seconds"),
+          (double) ((Map<String, Object>) reg.get("h2dPool")).get("gbps"));
+      if (reg.containsKey("resident")) {
+        log.printf(
+            Locale.ROOT, ", %s resident %s s", reg.get("residentModel"), median(reg, "resident"));
+      }
+      log.println();
     }
   }
 
