@@ -50,14 +50,23 @@ def main():
           "read warm {} GB/s, read cold {} GB/s".format(
             fmt(med(c, "h2d", "gbps"), "", 1), fmt(med(c, "h2dPool", "gbps"), "", 1),
             fmt(med(c, "readWarm", "gbps"), "", 1), fmt(med(c, "readCold", "gbps"), "", 2)))
-        reg = java.get("registered")
-        if reg:
-            rp = reg["poolAllocation"]
-            p(f"registered (mmap + huge pages + cuMemHostRegister) pool: {rp['seconds']:.2f} s to pin"
-              f" ({rp['gibPerSecond']:.2f} GiB/s, huge pages {rp['anonHugePagesBytes'] / 2**30:.1f} GiB),"
-              f" whole-pool H2D {fmt(med(reg, 'h2dPool', 'gbps'), '', 1)} GB/s,"
-              f" {reg.get('residentModel')} resident {fmt(med(reg, 'resident', 'seconds', 'median'))}"
-              f" ({fmt(med(reg, 'resident', 'gbps'), '', 1)} GB/s)")
+        for name, v in (java.get("variants") or {}).items():
+            if "error" in v:
+                p(f"variant {name}: failed: {v['error']}")
+                continue
+            vp = v["poolAllocation"]
+            swap = med(v, "hotSwap", "loadMillis") or {}
+            p(f"variant {name}: pool {vp['seconds']:.2f} s ({vp['gibPerSecond']:.2f} GiB/s, huge pages"
+              f" {vp['anonHugePagesBytes'] / 2**30:.1f} GiB); {v.get('model')} warm"
+              f" {fmt(med(v, 'warm', 'seconds', 'median'))}, resident {fmt(med(v, 'resident', 'seconds', 'median'))}"
+              f" ({fmt(med(v, 'resident', 'gbps'), '', 1)} GB/s); swap p50 {fmt(swap.get('median'), ' ms', 1)}"
+              f" p99 {fmt(swap.get('p99'), ' ms', 1)}; pool H2D reused/fresh/prefaulted"
+              f" {fmt(med(v, 'h2dPool', 'reused'), '', 1)}/{fmt(med(v, 'h2dPool', 'fresh'), '', 1)}/"
+              f"{fmt(med(v, 'h2dPool', 'fresh_prefaulted'), '', 1)} GB/s")
+        hp = c.get("h2dPool") or {}
+        if "reused" in hp:
+            p(f"pool H2D (defaults) reused/fresh/prefaulted: {fmt(hp.get('reused'), '', 1)}/"
+              f"{fmt(hp.get('fresh'), '', 1)}/{fmt(hp.get('fresh_prefaulted'), '', 1)} GB/s")
     p("")
     header = f"{'model':6} {'GB':>6} | {'ours warm':>10} {'cold':>8} {'resident':>9} | " \
              f"{'st warm':>8} {'st cold':>8} | {'hf warm':>8} {'hf cold':>8}"
@@ -95,9 +104,9 @@ def main():
         flash = med(java, "models", "8B-flash") or {}
         if med(flash, "resident", "gbps"):
             candidates.append(("flash layout", med(flash, "resident", "gbps")))
-        reg = java.get("registered") or {}
-        if reg.get("residentModel") == "8B" and med(reg, "resident", "gbps"):
-            candidates.append(("safetensors, registered", med(reg, "resident", "gbps")))
+        for name, v in (java.get("variants") or {}).items():
+            if v.get("model") == "8B" and med(v, "resident", "gbps"):
+                candidates.append(("safetensors, " + name, med(v, "resident", "gbps")))
         for label, res in candidates:
             if h2d and res:
                 extra = f", {100 * res / h2d_pool:.1f}% of the whole-pool ceiling {h2d_pool:.1f}" if h2d_pool else ""
@@ -110,9 +119,10 @@ def main():
               f"{100 * cold / cold_ceiling:.1f}% {'MET' if cold >= 0.9 * cold_ceiling else 'MISSED'}")
         if swap:
             p(f"  hot swap p99 <= 40 ms: {swap['p99']:.1f} ms {'MET' if swap['p99'] <= 40 else 'MISSED'}")
-        rswap = med(java, "registered", "hotSwap", "loadMillis")
-        if rswap:
-            p(f"  hot swap p99 (registered pool): {rswap['p99']:.1f} ms, p50 {rswap['median']:.1f} ms")
+        for name, v in (java.get("variants") or {}).items():
+            vs = med(v, "hotSwap", "loadMillis")
+            if vs:
+                p(f"  hot swap p99 [{name}]: {vs['p99']:.1f} ms {'MET' if vs['p99'] <= 40 else 'MISSED'}")
         stw = med(st, "models", "8B", "warm", "median")
         if stw and warm:
             p(f"  8B warm vs safetensors load_file(cuda): {stw / warm:.1f}x faster")

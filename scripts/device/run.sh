@@ -50,10 +50,10 @@ MODELS=(--model "0.6B=$DATA/q0.6b-0" --model "4B=$DATA/q4b" --model "8B=$DATA/q8
 if has java; then
   stamp "java benchmark"
   swap=$(IFS=,; echo "${s06[*]}")
-  timeout 250 "${JAVA[@]}" -cp "$CP" io.flashtensors.bench.GpuLoadBenchmark "${MODELS[@]}" \
+  timeout 270 "${JAVA[@]}" -Xlog:gc:file="$OUT/gc.log" -cp "$CP" io.flashtensors.bench.GpuLoadBenchmark "${MODELS[@]}" \
     --swap "$swap" --pool 16g --chunk 32m --threads 16 --streams 2 \
     --warm 5 --cold 2 --resident 5 --swaps 200 --drop-caches --convert 8B \
-    --pinned host_alloc,registered --out "$OUT/java.json" \
+    --variants registered,prefault,registered+prefault --out "$OUT/java.json" \
     ${BENCH_ARGS:-} 2>&1 | tee "$OUT/java.log"
 fi
 
@@ -68,6 +68,6 @@ fi
 
 stamp "summary"
 # At most 8 files come back: logs go into one archive.
-(cd "$OUT" && tar czf logs.tar.gz tests.log gen.log java.log python.log 2>/dev/null; rm -f tests.log gen.log java.log python.log)
+(cd "$OUT" && tar czf logs.tar.gz tests.log gen.log java.log python.log gc.log 2>/dev/null; rm -f tests.log gen.log java.log python.log gc.log)
 python3 "$here/bench/summarize.py" --java "$OUT/java.json" --safetensors "$OUT/safetensors.json" \
   --transformers "$OUT/transformers.json" --out "$OUT/summary.txt"

@@ -63,8 +63,7 @@ public final class GpuLoadBenchmark {
   private int swaps = 200;
   private boolean dropCaches;
   private final List<String> convert = new ArrayList<>();
-  private final List<PinnedMemory> pinnedKinds =
-      new ArrayList<>(List.of(PinnedMemory.HOST_ALLOC, PinnedMemory.REGISTERED));
+  private final List<String> variants = new ArrayList<>();
   private Path out = Path.of("gpu-load-benchmark.json");
   private final PrintStream log = System.out;
   private final Map<String, Object> result = new LinkedHashMap<>();
@@ -95,13 +94,7 @@ public final class GpuLoadBenchmark {
         case "--swaps" -> swaps = Integer.parseInt(v);
         case "--out" -> out = Path.of(v);
         case "--convert" -> convert.add(v);
-        case "--pinned" -> {
-          pinnedKinds.clear();
-          for (String k : v.split(",")) {
-            pinnedKinds.add(
-                PinnedMemory.valueOf(k.strip().toUpperCase(Locale.ROOT).replace('-', '_')));
-          }
-        }
+        case "--variants" -> variants.addAll(Arrays.asList(v.split(",")));
         case "--drop-caches" -> {
           dropCaches = true;
           i--;
@@ -128,35 +121,51 @@ public final class GpuLoadBenchmark {
         "card: %s (%s), driver CUDA %s%n",
         device.name(), device.uuid(), Cuda.availability().driverVersionString());
 
-    boolean first = true;
-    for (PinnedMemory kind : pinnedKinds) {
-      if (first) {
-        runMain(ctx, kind);
-      } else {
-        result.put(kind.name().toLowerCase(Locale.ROOT), runPinnedVariant(kind));
+    runMain(ctx);
+    write();
+    Map<String, Object> variantResults = new LinkedHashMap<>();
+    result.put("variants", variantResults);
+    for (String variant : variants) {
+      try {
+        variantResults.put(variant, runVariant(variant));
+      } catch (RuntimeException e) {
+        log.println("variant " + variant + " failed: " + e);
+        variantResults.put(variant, Map.of("error", String.valueOf(e)));
       }
-      first = false;
       write();
     }
     printTable();
   }
 
-  private GpuLoaderOptions options(PinnedMemory kind) {
-    return GpuLoaderOptions.builder()
-        .memPoolSize(poolSize)
-        .chunkSize(chunkSize)
-        .threads(threads)
-        .streamsPerDevice(streams)
-        .pinnedMemory(kind)
-        .build();
+  /** Options for a variant such as {@code registered+prefault} ({@code ""}: the defaults). */
+  private GpuLoaderOptions options(String variant) {
+    GpuLoaderOptions.Builder b =
+        GpuLoaderOptions.builder()
+            .memPoolSize(poolSize)
+            .chunkSize(chunkSize)
+            .threads(threads)
+            .streamsPerDevice(streams);
+    for (String part : variant.split("\\+")) {
+      switch (part.strip().toLowerCase(Locale.ROOT)) {
+        case "" -> {}
+        case "prefault" -> b.prefaultDeviceMemory(true);
+        case "registered" -> b.pinnedMemory(PinnedMemory.REGISTERED);
+        case "host_alloc" -> b.pinnedMemory(PinnedMemory.HOST_ALLOC);
+        default -> throw new IllegalArgumentException("unknown variant part " + part);
+      }
+    }
+    return b.build();
   }
 
   /** Creates a loader and reports how long pinning its pool took. */
-  private GpuLoader createLoader(PinnedMemory kind, Map<String, Object> into) throws IOException {
+  private GpuLoader createLoader(String variant, Map<String, Object> into) throws IOException {
     long hugeBefore = anonHugePages();
-    GpuLoader loader = GpuLoader.create(options(kind));
+    GpuLoaderOptions options = options(variant);
+    PinnedMemory kind = options.pinnedMemory();
+    GpuLoader loader = GpuLoader.create(options);
     double seconds = loader.poolAllocationTime().toNanos() / 1e9;
     Map<String, Object> pool = new LinkedHashMap<>();
+    pool.put("variant", variant.isEmpty() ? "defaults" : variant);
     pool.put("pinnedMemory", kind.toString());
     pool.put("bytes", poolSize);
     pool.put("seconds", seconds);
@@ -190,7 +199,8 @@ public final class GpuLoadBenchmark {
     return 0;
   }
 
-  private void runMain(CudaContext ctx, PinnedMemory kind) throws Exception {
+  private void runMain(CudaContext ctx) throws Exception {
+    GpuLoaderOptions defaults = options("");
     result.put(
         "options",
         Map.of(
@@ -198,9 +208,10 @@ public final class GpuLoadBenchmark {
             "chunkSize", chunkSize,
             "threads", threads,
             "streamsPerDevice", streams,
-            "directIo", options(kind).directIo().toString(),
-            "pinnedMemory", kind.toString()));
-    try (GpuLoader loader = createLoader(kind, result)) {
+            "directIo", defaults.directIo().toString(),
+            "pinnedMemory", defaults.pinnedMemory().toString(),
+            "prefaultDeviceMemory", defaults.prefaultDeviceMemory()));
+    try (GpuLoader loader = createLoader("", result)) {
       Map<String, Object> ceilings = new LinkedHashMap<>();
       result.put("ceilings", ceilings);
       ceilings.put("h2d", h2dCeiling(ctx));
@@ -216,12 +227,19 @@ public final class GpuLoadBenchmark {
         perModel.put(m.getKey(), benchModel(ctx, loader, m.getKey(), m.getValue(), interleave));
         write();
       }
+      if (!swapModels.isEmpty()) {
+        result.put("hotSwap", hotSwap(loader));
+      }
+      loader.clearCache();
+      ceilings.put("h2dPool", probe(loader, "defaults"));
       for (String name : convert) {
         Path source = models.get(name);
         Path flash = source.resolveSibling(source.getFileName() + "-flash");
         long t0 = System.nanoTime();
         FlashConverter.Result converted = FlashConverter.create().convert(source, flash);
         double seconds = (System.nanoTime() - t0) / 1e9;
+        // Let the written layout reach the disk before timing anything else.
+        new ProcessBuilder("sync").inheritIO().start().waitFor();
         log.printf(Locale.ROOT, "converted %s to the flash layout in %.1f s%n", name, seconds);
         Map<String, Object> r = benchModel(ctx, loader, name + "-flash", flash, false);
         r.put("convertSeconds", seconds);
@@ -229,36 +247,50 @@ public final class GpuLoadBenchmark {
         perModel.put(name + "-flash", r);
         write();
       }
-      if (!swapModels.isEmpty()) {
-        result.put("hotSwap", hotSwap(loader));
-      }
-      loader.clearCache();
-      ceilings.put("h2dPool", probe(loader, kind));
       result.put("loaderMetrics", loader.metrics());
     }
   }
 
-  /** Pool copy ceiling, measured over every chunk of the pool (a footprint as large as it). */
-  private Map<String, Object> probe(GpuLoader loader, PinnedMemory kind) {
-    double gbps = loader.probeHostToDevice(0, 5);
+  /**
+   * Pool copy ceiling, measured over every chunk of the pool (a footprint as large as it), into a
+   * reused device buffer, a fresh one per round, and a fresh one written once first.
+   */
+  private Map<String, Object> probe(GpuLoader loader, String label) {
+    Map<String, Object> r = new LinkedHashMap<>();
+    for (GpuLoader.ProbeTarget target : GpuLoader.ProbeTarget.values()) {
+      r.put(target.name().toLowerCase(Locale.ROOT), loader.probeHostToDevice(0, 5, target));
+    }
+    r.put("gbps", r.get("reused"));
+    r.put("bytes", poolSize);
     log.printf(
         Locale.ROOT,
-        "ceiling pinned H2D over the whole pool (%s, %s): %.1f GB/s%n",
-        kind,
+        "ceiling pinned H2D over the whole pool (%s, %s): %.1f GB/s into reused device memory,"
+            + " %.1f into fresh, %.1f into fresh written once first%n",
+        label,
         ByteSize.format(poolSize),
-        gbps);
-    return Map.of("gbps", gbps, "bytes", poolSize, "pinnedMemory", kind.toString());
+        (double) r.get("reused"),
+        (double) r.get("fresh"),
+        (double) r.get("fresh_prefaulted"));
+    return r;
   }
 
-  /** The same pool made another way: its allocation time, copy ceiling, resident loads, swaps. */
-  private Map<String, Object> runPinnedVariant(PinnedMemory kind) throws Exception {
+  /** Another configuration: its pool allocation, resident loads, swaps and copy ceilings. */
+  private Map<String, Object> runVariant(String variant) throws Exception {
     Map<String, Object> r = new LinkedHashMap<>();
-    try (GpuLoader loader = createLoader(kind, r)) {
+    try (GpuLoader loader = createLoader(variant, r)) {
       if (!models.isEmpty()) {
         String name = models.keySet().stream().toList().getLast();
         Path path = models.get(name);
         DeviceMap gpu0 = DeviceMap.parse("{\"\": 0}");
-        loadOnce(loader, path, gpu0, CachePolicy.USE, LoadSource.DISK);
+        List<GpuLoadReport> warm = new ArrayList<>();
+        for (int i = 0; i <= 3; i++) {
+          loader.evict(path);
+          GpuLoadReport rep = loadOnce(loader, path, gpu0, CachePolicy.USE, LoadSource.DISK);
+          if (i > 0) {
+            warm.add(rep);
+          }
+        }
+        r.put("warm", summarize(name, "warm (" + variant + ")", warm));
         List<GpuLoadReport> resident = new ArrayList<>();
         for (int i = 0; i <= residentRuns; i++) {
           GpuLoadReport rep = loadOnce(loader, path, gpu0, CachePolicy.USE, LoadSource.RESIDENT);
@@ -266,14 +298,14 @@ public final class GpuLoadBenchmark {
             resident.add(rep);
           }
         }
-        r.put("residentModel", name);
-        r.put("resident", summarize(name, "resident (" + kind + ")", resident));
+        r.put("model", name);
+        r.put("resident", summarize(name, "resident (" + variant + ")", resident));
       }
       if (!swapModels.isEmpty()) {
         r.put("hotSwap", hotSwap(loader));
       }
       loader.clearCache();
-      r.put("h2dPool", probe(loader, kind));
+      r.put("h2dPool", probe(loader, variant));
     }
     return r;
   }
@@ -575,8 +607,10 @@ public final class GpuLoadBenchmark {
     }
     List<Double> loadMs = new ArrayList<>();
     List<Double> swapMs = new ArrayList<>();
+    List<Double> allocateMs = new ArrayList<>();
+    List<Double> copyMs = new ArrayList<>();
     GpuModel current = null;
-    int warmup = 2 * swapModels.size();
+    int warmup = 6 * swapModels.size();
     for (int i = 0; i < swaps + warmup; i++) {
       Path next = swapModels.get(i % swapModels.size());
       long t0 = System.nanoTime();
@@ -593,6 +627,8 @@ public final class GpuLoadBenchmark {
       if (i >= warmup) {
         loadMs.add((t1 - t0) / 1e6);
         swapMs.add((t2 - t0) / 1e6);
+        allocateMs.add(loaded.report().allocateSeconds() * 1e3);
+        copyMs.add(loaded.report().copySeconds() * 1e3);
       }
     }
     current.close();
@@ -614,7 +650,41 @@ public final class GpuLoadBenchmark {
     r.put("swaps", swaps);
     r.put("loadMillis", load.toMap());
     r.put("loadAndFreePreviousMillis", swap.toMap());
+    r.put("allocateMillis", Stats.of(allocateMs).toMap());
+    r.put("copyMillis", Stats.of(copyMs).toMap());
+    r.put("slowest", slowest(loadMs, allocateMs, copyMs));
+    log.printf(
+        Locale.ROOT,
+        "  of which device allocation p50 %.2f ms p99 %.2f ms; copies p50 %.1f ms p99 %.1f ms%n",
+        Stats.of(allocateMs).median(),
+        Stats.of(allocateMs).percentile(99),
+        Stats.of(copyMs).median(),
+        Stats.of(copyMs).percentile(99));
     return r;
+  }
+
+  /** The five slowest swaps with their stages, to see where a tail comes from. */
+  private static List<Map<String, Object>> slowest(
+      List<Double> load, List<Double> allocate, List<Double> copy) {
+    List<Integer> order = new ArrayList<>();
+    for (int i = 0; i < load.size(); i++) {
+      order.add(i);
+    }
+    order.sort((a, b) -> Double.compare(load.get(b), load.get(a)));
+    List<Map<String, Object>> worst = new ArrayList<>();
+    for (int i : order.subList(0, Math.min(5, order.size()))) {
+      worst.add(
+          Map.of(
+              "index",
+              i,
+              "loadMs",
+              load.get(i),
+              "allocateMs",
+              allocate.get(i),
+              "copyMs",
+              copy.get(i)));
+    }
+    return worst;
   }
 
   private void write() throws IOException {
@@ -682,20 +752,29 @@ public final class GpuLoadBenchmark {
           (double) load.get("median"),
           (double) load.get("p99"));
     }
-    if (result.containsKey("registered")) {
-      Map<String, Object> reg = (Map<String, Object>) result.get("registered");
-      Map<String, Object> regPool = (Map<String, Object>) reg.get("poolAllocation");
-      log.printf(
-          Locale.ROOT,
-          "registered pool: %.2f s to pin, whole-pool H2D %.1f GB/s",
-          (double) regPool.get("seconds"),
-          (double) ((Map<String, Object>) reg.get("h2dPool")).get("gbps"));
-      if (reg.containsKey("resident")) {
-        log.printf(
-            Locale.ROOT, ", %s resident %s s", reg.get("residentModel"), median(reg, "resident"));
-      }
-      log.println();
-    }
+    Map<String, Object> vs = (Map<String, Object>) result.getOrDefault("variants", Map.of());
+    vs.forEach(
+        (name, v) -> {
+          Map<String, Object> m = (Map<String, Object>) v;
+          if (m.containsKey("error")) {
+            log.printf("variant %s: %s%n", name, m.get("error"));
+            return;
+          }
+          Map<String, Object> p = (Map<String, Object>) m.get("poolAllocation");
+          Map<String, Object> swap =
+              m.containsKey("hotSwap")
+                  ? (Map<String, Object>) ((Map<String, Object>) m.get("hotSwap")).get("loadMillis")
+                  : Map.of("p99", Double.NaN);
+          log.printf(
+              Locale.ROOT,
+              "variant %s: pool %.2f s, warm %s s, resident %s s, swap p99 %.1f ms, pool H2D %.1f%n",
+              name,
+              (double) p.get("seconds"),
+              median(m, "warm"),
+              median(m, "resident"),
+              (double) swap.get("p99"),
+              (double) ((Map<String, Object>) m.get("h2dPool")).get("gbps"));
+        });
   }
 
   @SuppressWarnings("unchecked")

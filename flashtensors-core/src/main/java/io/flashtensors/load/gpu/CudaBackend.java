@@ -93,6 +93,11 @@ public final class CudaBackend implements GpuBackend {
     }
 
     @Override
+    public void fill(byte value) {
+      buffer.fill(value);
+    }
+
+    @Override
     public void close() {
       buffer.close();
     }

@@ -412,32 +412,55 @@ public final class GpuLoader implements AutoCloseable {
         held);
   }
 
+  /** The device memory a {@link #probeHostToDevice} round copies into. */
+  public enum ProbeTarget {
+    /** One allocation, reused by every round (warm). */
+    REUSED,
+    /** A fresh allocation each round, as a load makes. */
+    FRESH,
+    /** A fresh allocation each round, written once on the GPU before the timed copies. */
+    FRESH_PREFAULTED
+  }
+
   /**
    * Measures pinned host to GPU bandwidth over the pool's own memory: copies every free chunk to
-   * {@code device} (one device buffer as large), {@code rounds} times, and returns the median GB/s
-   * (10^9 bytes). This is the ceiling of a resident load over a footprint as large as the pool.
-   * Needs that much free device memory; meant for when no load is in flight.
+   * {@code device}, {@code rounds} times, and returns the median GB/s (10^9 bytes) of the copies
+   * alone. This is the ceiling of a resident load over a footprint as large as the pool. Needs that
+   * much free device memory; meant for when no load is in flight.
    */
-  public double probeHostToDevice(int device, int rounds) {
+  public double probeHostToDevice(int device, int rounds, ProbeTarget target) {
     List<PinnedChunk> chunks = pool.tryAcquire(pool.freeChunks());
     if (chunks.isEmpty()) {
       throw new IllegalStateException("the pinned pool has no free chunk to probe with");
     }
-    try (GpuBackend.Allocation target =
-        backend.allocate(device, chunks.size() * pool.chunkSize())) {
+    long bytes = chunks.size() * pool.chunkSize();
+    GpuBackend.Allocation reused = null;
+    try {
       double[] rates = new double[rounds];
       for (int r = 0; r < rounds; r++) {
+        if (reused == null || target != ProbeTarget.REUSED) {
+          if (reused != null) {
+            reused.close();
+          }
+          reused = backend.allocate(device, bytes);
+          if (target == ProbeTarget.FRESH_PREFAULTED) {
+            reused.fill((byte) 0);
+          }
+        }
         CopyLanes lanes = new CopyLanes(this);
         long t0 = System.nanoTime();
         for (int k = 0; k < chunks.size(); k++) {
-          lanes.pick(device, k).copyAsync(chunks.get(k).segment(), target, k * pool.chunkSize());
+          lanes.pick(device, k).copyAsync(chunks.get(k).segment(), reused, k * pool.chunkSize());
         }
         lanes.awaitAll();
-        rates[r] = target.byteSize() / (double) (System.nanoTime() - t0);
+        rates[r] = bytes / (double) (System.nanoTime() - t0);
       }
       java.util.Arrays.sort(rates);
       return rates[rounds / 2];
     } finally {
+      if (reused != null) {
+        reused.close();
+      }
       pool.release(chunks);
     }
   }

@@ -20,6 +20,8 @@ import java.util.Objects;
  * @param verifyChecksums whether flash layout chunks are checked against their CRC32C
  * @param poolAllocationThreads threads that pin the pool's slabs at start
  * @param pinnedMemory how the pool's slabs are made and pinned
+ * @param prefaultDeviceMemory whether each new device allocation is written once (a device-side
+ *     memset, at HBM speed) before the copies into it
  */
 public record GpuLoaderOptions(
     long memPoolSize,
@@ -31,7 +33,8 @@ public record GpuLoaderOptions(
     DirectIo directIo,
     boolean verifyChecksums,
     int poolAllocationThreads,
-    PinnedMemory pinnedMemory) {
+    PinnedMemory pinnedMemory,
+    boolean prefaultDeviceMemory) {
 
   public GpuLoaderOptions {
     Objects.requireNonNull(directIo, "directIo");
@@ -86,7 +89,8 @@ public record GpuLoaderOptions(
         .directIo(directIo)
         .verifyChecksums(verifyChecksums)
         .poolAllocationThreads(poolAllocationThreads)
-        .pinnedMemory(pinnedMemory);
+        .pinnedMemory(pinnedMemory)
+        .prefaultDeviceMemory(prefaultDeviceMemory);
   }
 
   /** Builds {@link GpuLoaderOptions}. */
@@ -101,6 +105,7 @@ public record GpuLoaderOptions(
     private boolean verifyChecksums;
     private int poolAllocationThreads = 4;
     private PinnedMemory pinnedMemory = PinnedMemory.HOST_ALLOC;
+    private boolean prefaultDeviceMemory;
 
     private Builder() {}
 
@@ -167,6 +172,15 @@ public record GpuLoaderOptions(
       return this;
     }
 
+    /**
+     * Write each new device allocation once on the GPU before copying into it (default false); see
+     * docs/benchmarks.md for what it buys on the H100.
+     */
+    public Builder prefaultDeviceMemory(boolean prefault) {
+      this.prefaultDeviceMemory = prefault;
+      return this;
+    }
+
     public GpuLoaderOptions build() {
       return new GpuLoaderOptions(
           memPoolSize,
@@ -178,7 +192,8 @@ public record GpuLoaderOptions(
           directIo,
           verifyChecksums,
           poolAllocationThreads,
-          pinnedMemory);
+          pinnedMemory,
+          prefaultDeviceMemory);
     }
   }
 }

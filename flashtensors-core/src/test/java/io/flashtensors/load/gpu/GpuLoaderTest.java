@@ -524,8 +524,10 @@ class GpuLoaderTest {
   void theHostToDeviceProbeCopiesTheWholePoolAndGivesItBack() throws Exception {
     SimulatedGpuBackend backend = new SimulatedGpuBackend(1, 64 * MIB);
     GpuLoader loader = loader(backend, 2 * MIB, 64 * KIB);
-    assertThat(loader.probeHostToDevice(0, 3)).isPositive();
-    assertThat(backend.copies()).isEqualTo(3 * 32);
+    for (GpuLoader.ProbeTarget target : GpuLoader.ProbeTarget.values()) {
+      assertThat(loader.probeHostToDevice(0, 3, target)).isPositive();
+    }
+    assertThat(backend.copies()).isEqualTo(3 * 3 * 32);
     assertThat(loader.metrics().poolUsedBytes()).isZero();
     assertNothingHeld(loader, backend);
   }
