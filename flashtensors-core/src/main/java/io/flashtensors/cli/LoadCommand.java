@@ -17,10 +17,9 @@ import picocli.CommandLine.Spec;
 /** {@code flashtensors load PATH}: loads a model and reports how fast. */
 @Command(
     name = "load",
-    description = {
-      "Loads a flash layout or safetensors checkpoint with parallel chunked reads and prints",
-      "bytes, seconds and GB/s."
-    })
+    mixinStandardHelpOptions = true,
+    description =
+        "Loads a flash layout or safetensors checkpoint with parallel chunked reads and prints bytes, seconds and GB/s.")
 final class LoadCommand implements Callable<Integer> {
 
   @Spec picocli.CommandLine.Model.CommandSpec spec;

@@ -198,6 +198,16 @@ class FlashConverterTest {
   }
 
   @Test
+  void neverReplacesItsOwnSourceEvenWhenForced() throws Exception {
+    assertThatThrownBy(() -> FlashConverter.builder().force(true).build().convert(source, source))
+        .isInstanceOf(FormatException.class)
+        .hasMessageContaining("is or contains the source");
+    assertThatThrownBy(() -> FlashConverter.builder().force(true).build().convert(source, dir))
+        .hasMessageContaining("is or contains the source");
+    assertThat(SafetensorsCheckpoint.open(source).tensorCount()).isEqualTo(tensors.size());
+  }
+
+  @Test
   void fullDiskLeavesNothingBehindAndKeepsTheOldLayout() throws Exception {
     FlashConverter.create().convert(source, destination);
     FlashManifest old = FlashManifest.read(destination);

@@ -280,7 +280,7 @@ class GpuLoaderTest {
   void cancellingALoadReleasesEverySlabAndDeviceByte() throws Exception {
     Path path = safetensors("m", model(8, 200_000, 4), 2 * MIB); // 3.2 MB, 50 chunks
     SimulatedGpuBackend backend = new SimulatedGpuBackend(1, 64 * MIB);
-    backend.copyDelayNanos = 5_000_000;
+    backend.issueDelayNanos = 5_000_000; // slows the readers, so the cancel lands mid-load
     GpuLoader loader = loader(backend, 8 * MIB, 64 * KIB);
 
     CompletableFuture<GpuModel> load = loader.load(path, GPU0);
@@ -518,6 +518,18 @@ class GpuLoaderTest {
     assertThat(m.poolCapacityBytes()).isEqualTo(4 * MIB);
     assertThat(m.poolOccupancy()).isBetween(0.0, 1.0);
     assertThat(m.poolAllocationSeconds()).isPositive();
+  }
+
+  @Test
+  void theHostToDeviceProbeCopiesTheWholePoolAndGivesItBack() throws Exception {
+    SimulatedGpuBackend backend = new SimulatedGpuBackend(1, 64 * MIB);
+    GpuLoader loader = loader(backend, 2 * MIB, 64 * KIB);
+    for (GpuLoader.ProbeTarget target : GpuLoader.ProbeTarget.values()) {
+      assertThat(loader.probeHostToDevice(0, 3, target)).isPositive();
+    }
+    assertThat(backend.copies()).isEqualTo(3 * 3 * 32);
+    assertThat(loader.metrics().poolUsedBytes()).isZero();
+    assertNothingHeld(loader, backend);
   }
 
   @Test

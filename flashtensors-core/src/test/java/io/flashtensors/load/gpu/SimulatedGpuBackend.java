@@ -32,6 +32,7 @@ final class SimulatedGpuBackend implements GpuBackend {
   private final AtomicInteger openStreams = new AtomicInteger();
   private final AtomicReference<RuntimeException> sticky = new AtomicReference<>();
   volatile long copyDelayNanos;
+  volatile long issueDelayNanos;
   volatile int failCopyNumber = -1;
   volatile boolean reportAllMemoryFree;
 
@@ -153,6 +154,11 @@ final class SimulatedGpuBackend implements GpuBackend {
     }
 
     @Override
+    public void fill(byte value) {
+      memory.fill(value);
+    }
+
+    @Override
     public synchronized void close() {
       if (!closed) {
         closed = true;
@@ -184,6 +190,13 @@ final class SimulatedGpuBackend implements GpuBackend {
       RuntimeException failed = sticky.get();
       if (failed != null) {
         throw failed;
+      }
+      if (issueDelayNanos > 0) {
+        try {
+          Thread.sleep(issueDelayNanos / 1_000_000, (int) (issueDelayNanos % 1_000_000));
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
       }
       int number = copies.incrementAndGet();
       SimAllocation target = (SimAllocation) dst;
