@@ -9,9 +9,9 @@ ft="$root/flashtensors"
 
 rm -rf "$work"
 mkdir -p "$work"
-"$ft" generate "$work/safetensors" --shape small --shard-size 32MB
-"$ft" convert "$work/safetensors" "$work/flash"
-"$ft" inspect "$work/flash" | head -n 12
+"$ft" generate "$work/small-qwen3" --shape small --shard-size 32MB
+"$ft" convert "$work/small-qwen3" "$work/small-qwen3-flash"
+"$ft" inspect "$work/small-qwen3-flash" | head -n 12
 echo "..."
-"$ft" load "$work/flash" --verify
-"$ft" load "$work/safetensors"
+"$ft" load "$work/small-qwen3-flash" --verify
+"$ft" load "$work/small-qwen3"

@@ -20,7 +20,9 @@ import picocli.CommandLine.Option;
       InspectCommand.class,
       LoadCommand.class,
       GenerateCommand.class,
-      BenchCommand.class
+      BenchCommand.class,
+      TokenizeCommand.class,
+      RenderChatCommand.class
     })
 public final class FlashTensorsCli {
 

@@ -46,6 +46,7 @@ public final class HostTarget implements LoadTarget<LoadedModel> {
           "alignment %d is not a power of two up to 4096".formatted(alignment));
     }
     this.alignment = alignment;
+    HostMemory.prepareInBackground();
   }
 
   @Override

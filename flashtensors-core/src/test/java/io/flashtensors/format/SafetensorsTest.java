@@ -13,7 +13,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -147,10 +146,6 @@ class SafetensorsTest {
     Path file = dir.resolve(name);
     Files.write(file, b.array());
     return file;
-  }
-
-  static List<String> names(SafetensorsFile f) {
-    return f.tensors().stream().map(SafetensorsFile.Entry::name).toList();
   }
 
   @Test
