@@ -53,7 +53,7 @@ if has java; then
   timeout 270 "${JAVA[@]}" -Xlog:gc:file="$OUT/gc.log" -cp "$CP" io.flashtensors.bench.GpuLoadBenchmark "${MODELS[@]}" \
     --swap "$swap" --pool 16g --chunk 32m --threads 16 --streams 2 \
     --warm 5 --cold 2 --resident 5 --swaps 200 --drop-caches --convert 8B \
-    --variants registered,prefault,registered+prefault --out "$OUT/java.json" \
+    --variants host_alloc,prefault --out "$OUT/java.json" \
     ${BENCH_ARGS:-} 2>&1 | tee "$OUT/java.log"
 fi
 

@@ -18,9 +18,12 @@ public final class CudaBackend implements GpuBackend {
   private final List<CudaDevice> devices;
   private final PinnedMemory pinnedMemory;
 
-  /** The visible devices; throws {@code CudaUnavailableException} without CUDA. */
+  /**
+   * The visible devices, with pinned slabs as {@link PinnedMemory#REGISTERED} (the default of
+   * {@link GpuLoaderOptions}); throws {@code CudaUnavailableException} without CUDA.
+   */
   public CudaBackend() {
-    this(PinnedMemory.HOST_ALLOC);
+    this(PinnedMemory.REGISTERED);
   }
 
   /** The visible devices, with pinned slabs made as {@code pinnedMemory} says. */

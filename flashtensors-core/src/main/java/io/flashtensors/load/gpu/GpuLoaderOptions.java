@@ -104,7 +104,7 @@ public record GpuLoaderOptions(
     private DirectIo directIo = DirectIo.OFF;
     private boolean verifyChecksums;
     private int poolAllocationThreads = 4;
-    private PinnedMemory pinnedMemory = PinnedMemory.HOST_ALLOC;
+    private PinnedMemory pinnedMemory = PinnedMemory.REGISTERED;
     private boolean prefaultDeviceMemory;
 
     private Builder() {}
@@ -147,7 +147,8 @@ public record GpuLoaderOptions(
 
     /**
      * O_DIRECT setting (default {@link DirectIo#OFF}: on the H100 machine cold reads are as fast
-     * through the page cache, and warm ones are 15 times faster).
+     * through the page cache, about 2 GB/s, and reads of cached files run at page-cache speed, 40
+     * to 50 GB/s, instead of the disk's).
      */
     public Builder directIo(DirectIo directIo) {
       this.directIo = directIo;
@@ -166,15 +167,19 @@ public record GpuLoaderOptions(
       return this;
     }
 
-    /** How the pool's slabs are made (default {@link PinnedMemory#HOST_ALLOC}). */
+    /**
+     * How the pool's slabs are made (default {@link PinnedMemory#REGISTERED}: on the H100 machine
+     * it pinned 16 GiB in 2.4 s against 6 to 12 s for {@code cuMemHostAlloc}, with the same copy
+     * rates; docs/benchmarks.md).
+     */
     public Builder pinnedMemory(PinnedMemory pinnedMemory) {
       this.pinnedMemory = pinnedMemory;
       return this;
     }
 
     /**
-     * Write each new device allocation once on the GPU before copying into it (default false); see
-     * docs/benchmarks.md for what it buys on the H100.
+     * Write each new device allocation once on the GPU before copying into it (default false: on
+     * the H100 it did not speed up the copies that follow; docs/benchmarks.md).
      */
     public Builder prefaultDeviceMemory(boolean prefault) {
       this.prefaultDeviceMemory = prefault;

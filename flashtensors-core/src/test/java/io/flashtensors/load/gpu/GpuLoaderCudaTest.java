@@ -158,30 +158,25 @@ class GpuLoaderCudaTest {
         assertSameBytes(model, big);
       }
       Path[] small = new Path[3];
-      Map<String, Tensor>[] contents = newMaps(3);
+      java.util.List<Map<String, Tensor>> contents = new java.util.ArrayList<>();
       for (int i = 0; i < 3; i++) {
-        contents[i] = model(2, 3_000_000, 10 + i); // 12 MB: 3 chunks; the pool holds two
-        small[i] = safetensors("small" + i, contents[i], 100 * MIB);
+        contents.add(model(2, 3_000_000, 10 + i)); // 12 MB: 3 chunks; the pool holds two
+        small[i] = safetensors("small" + i, contents.get(i), 100 * MIB);
         loader.load(small[i], GPU0).get().close();
       }
       assertThat(loader.metrics().evictions()).isEqualTo(1);
       assertThat(loader.residentModels()).hasSize(2);
       try (GpuModel again = loader.load(small[0], GPU0).get()) {
         assertThat(again.report().source()).isEqualTo(LoadSource.DISK);
-        assertSameBytes(again, contents[0]);
+        assertSameBytes(again, contents.get(0));
       }
       try (GpuModel hit = loader.load(small[0], GPU0).get()) {
         assertThat(hit.report().source()).isEqualTo(LoadSource.RESIDENT);
-        assertSameBytes(hit, contents[0]);
+        assertSameBytes(hit, contents.get(0));
       }
       assertIdle(loader);
     }
     assertMemoryBack(before);
-  }
-
-  @SuppressWarnings("unchecked")
-  private static Map<String, Tensor>[] newMaps(int n) {
-    return new Map[n];
   }
 
   @Test

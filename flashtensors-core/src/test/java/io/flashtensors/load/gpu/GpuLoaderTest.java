@@ -539,8 +539,23 @@ class GpuLoaderTest {
     io.flashtensors.load.TensorDict.save(source, folder);
     SimulatedGpuBackend backend = new SimulatedGpuBackend(1, 64 * MIB);
     GpuLoader loader = loader(backend, 8 * MIB, MIB);
-    try (GpuModel model = loader.loadDict(folder, GPU0)) {
+    try (GpuModel model = io.flashtensors.load.TensorDict.load(folder, GPU0, loader)) {
       assertSameBytes(model, source);
+    }
+    try (GpuModel model = loader.loadDict(folder, DeviceMap.parse("cuda:0"))) {
+      assertThat(model.report().source()).isEqualTo(LoadSource.RESIDENT);
+      assertSameBytes(model, source);
+    }
+  }
+
+  @Test
+  void deviceMapsNameGpusByUuidToo() {
+    if (io.flashtensors.cuda.Cuda.isAvailable()) {
+      var gpu = io.flashtensors.cuda.Cuda.device(0);
+      assertThat(Device.parse(gpu.uuid())).isEqualTo(Device.cuda(0));
+    } else {
+      assertThatThrownBy(() -> DeviceMap.parse("{\"\": \"GPU-5c3c\"}"))
+          .isInstanceOf(io.flashtensors.cuda.CudaUnavailableException.class);
     }
   }
 }
