@@ -11,11 +11,9 @@ import picocli.CommandLine.Spec;
 /** {@code flashtensors convert SRC DEST}: safetensors to the flash layout. */
 @Command(
     name = "convert",
-    description = {
-      "Converts a safetensors checkpoint (a file, or a folder with or without",
-      "model.safetensors.index.json) into the flash layout. The result appears only when",
-      "complete; converting an unchanged source again does nothing unless --force."
-    })
+    mixinStandardHelpOptions = true,
+    description =
+        "Converts a safetensors checkpoint (a file, or a folder with or without model.safetensors.index.json) into the flash layout. The result appears only when complete; converting an unchanged source again does nothing unless --force.")
 final class ConvertCommand implements Callable<Integer> {
 
   @Spec picocli.CommandLine.Model.CommandSpec spec;

@@ -1,5 +1,6 @@
 package io.flashtensors.cli;
 
+import io.flashtensors.config.SettingsResolver;
 import java.io.PrintWriter;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -20,6 +21,15 @@ import picocli.CommandLine.Option;
       InspectCommand.class,
       LoadCommand.class,
       GenerateCommand.class,
+      StartCommand.class,
+      StopCommand.class,
+      StatusCommand.class,
+      PullCommand.class,
+      RegisterCommand.class,
+      ListCommand.class,
+      InfoCommand.class,
+      RmCommand.class,
+      BenchCommand.class,
       TokenizeCommand.class,
       RenderChatCommand.class,
       RunCommand.class
@@ -44,7 +54,27 @@ public final class FlashTensorsCli {
 
   /** A fully wired command line, for tests that capture its output. */
   public static CommandLine newCommandLine() {
-    CommandLine cli = new CommandLine(new FlashTensorsCli());
+    return newCommandLine(SettingsResolver.system());
+  }
+
+  /**
+   * A command line whose commands resolve their settings (flashtensors home, config file,
+   * environment) through {@code resolver}; tests pass one over a temporary home.
+   */
+  public static CommandLine newCommandLine(SettingsResolver resolver) {
+    CommandLine.IFactory defaults = CommandLine.defaultFactory();
+    CommandLine.IFactory factory =
+        new CommandLine.IFactory() {
+          @Override
+          public <K> K create(Class<K> type) throws Exception {
+            K instance = defaults.create(type);
+            if (instance instanceof SettingsAware aware) {
+              aware.useResolver(resolver);
+            }
+            return instance;
+          }
+        };
+    CommandLine cli = new CommandLine(new FlashTensorsCli(), factory);
     cli.setExecutionExceptionHandler(FlashTensorsCli::handleFailure);
     return cli;
   }
@@ -69,6 +99,24 @@ public final class FlashTensorsCli {
     Throwable t = e;
     while ((t.getMessage() == null || t.getMessage().isBlank()) && t.getCause() != null) {
       t = t.getCause();
+    }
+    // These carry only the path as their message; say what happened to it.
+    switch (t) {
+      case java.nio.file.NoSuchFileException x -> {
+        return x.getFile()
+            + ": "
+            + (x.getReason() != null ? x.getReason() : "no such file or folder");
+      }
+      case java.nio.file.AccessDeniedException x -> {
+        return x.getFile() + ": permission denied";
+      }
+      case java.nio.file.FileAlreadyExistsException x -> {
+        return x.getFile() + ": already exists";
+      }
+      case java.nio.file.NotDirectoryException x -> {
+        return x.getFile() + ": not a folder";
+      }
+      default -> {}
     }
     String message = t.getMessage();
     return message == null || message.isBlank() ? t.getClass().getSimpleName() : message;

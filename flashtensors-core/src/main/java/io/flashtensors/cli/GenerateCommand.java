@@ -15,10 +15,9 @@ import picocli.CommandLine.Spec;
  */
 @Command(
     name = "generate",
-    description = {
-      "Writes a Hugging Face-style safetensors checkpoint with random weights and Qwen3 tensor",
-      "names and shapes (sharded, with model.safetensors.index.json and config.json)."
-    })
+    mixinStandardHelpOptions = true,
+    description =
+        "Writes a Hugging Face-style safetensors checkpoint with random weights and Qwen3 tensor names and shapes (sharded, with model.safetensors.index.json and config.json).")
 final class GenerateCommand implements Callable<Integer> {
 
   @Spec picocli.CommandLine.Model.CommandSpec spec;

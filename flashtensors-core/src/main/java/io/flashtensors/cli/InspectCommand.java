@@ -18,10 +18,9 @@ import tools.jackson.databind.node.ObjectNode;
 /** {@code flashtensors inspect PATH}: what a checkpoint holds. */
 @Command(
     name = "inspect",
-    description = {
-      "Lists the tensors of a flash layout or safetensors checkpoint: dtype, shape, bytes and",
-      "where they are. Validates the headers or manifest on the way."
-    })
+    mixinStandardHelpOptions = true,
+    description =
+        "Lists the tensors of a flash layout or safetensors checkpoint: dtype, shape, bytes and where they are. Validates the headers or manifest on the way.")
 final class InspectCommand implements Callable<Integer> {
 
   @Spec picocli.CommandLine.Model.CommandSpec spec;

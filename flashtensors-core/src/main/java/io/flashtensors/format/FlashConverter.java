@@ -83,6 +83,13 @@ public final class FlashConverter {
     String id = modelId != null ? modelId : identity.modelId();
     String rev = revision != null ? revision : identity.revision();
 
+    Path sourceAbsolute = source.toAbsolutePath().normalize();
+    Path destinationAbsolute = destination.toAbsolutePath().normalize();
+    if (sourceAbsolute.startsWith(destinationAbsolute)) {
+      throw new FormatException(
+          destination,
+          "is or contains the source %s; choose another destination".formatted(source));
+    }
     if (Files.exists(destination)) {
       FlashManifest existing = existingLayout(destination);
       if (existing != null

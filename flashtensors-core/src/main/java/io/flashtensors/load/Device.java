@@ -46,6 +46,10 @@ public record Device(Kind kind, int index) {
     if (s.equals("cuda")) {
       return cuda(0);
     }
+    if (s.startsWith("gpu-")) {
+      // A UUID as nvidia-smi -L prints it: the same GPU whatever CUDA_VISIBLE_DEVICES does.
+      return cuda(io.flashtensors.cuda.Cuda.device(text.strip()).index());
+    }
     String number = s.startsWith("cuda:") ? s.substring(5) : s;
     try {
       int index = Integer.parseInt(number);
@@ -56,7 +60,9 @@ public record Device(Kind kind, int index) {
       // fall through to the error
     }
     throw new IllegalArgumentException(
-        "unknown device '" + text + "' (expected cpu, cuda, cuda:N or a GPU index)");
+        "unknown device '"
+            + text
+            + "' (expected cpu, cuda, cuda:N, a GPU index, or a GPU UUID such as GPU-5c3c…)");
   }
 
   /** True for host memory. */

@@ -1,6 +1,8 @@
 package io.flashtensors.load;
 
 import io.flashtensors.format.FlashLayout;
+import io.flashtensors.load.gpu.GpuLoader;
+import io.flashtensors.load.gpu.GpuModel;
 import io.flashtensors.memory.Tensor;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -35,5 +37,14 @@ public final class TensorDict {
   public static LoadedModel load(Path folder, DeviceMap deviceMap, FlashLoader loader)
       throws IOException {
     return loader.load(folder, deviceMap);
+  }
+
+  /**
+   * {@code load_dict} onto GPUs: loads the tensors of {@code folder} onto the GPUs of {@code
+   * deviceMap} (such as {@code {"": 0}} or a per-layer map) with {@code gpu}, and waits until every
+   * copy is confirmed.
+   */
+  public static GpuModel load(Path folder, DeviceMap deviceMap, GpuLoader gpu) throws IOException {
+    return gpu.loadDict(folder, deviceMap);
   }
 }

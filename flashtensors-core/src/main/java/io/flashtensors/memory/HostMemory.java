@@ -12,10 +12,13 @@ import java.util.Optional;
 /**
  * Large page-aligned host memory for tensors, freed when its arena closes.
  *
- * <p>On Linux the memory comes from an anonymous {@code mmap}: unlike {@link Arena#allocate} it is
- * not zeroed up front (the kernel supplies zero pages on first touch, so the reader threads fault
- * it in in parallel as they fill it), and it is marked for transparent huge pages. Elsewhere, or
- * when native access is denied, it falls back to {@link Arena#allocate}.
+ * <p>On Linux, blocks of {@value #MMAP_THRESHOLD} bytes or more come from an anonymous {@code
+ * mmap}: unlike {@link Arena#allocate} it is not zeroed up front (the kernel supplies zero pages on
+ * first touch, so the reader threads fault it in in parallel as they fill it), and it is marked for
+ * transparent huge pages. The first such block in a JVM pays for setting up the native calls (60 to
+ * 800 ms measured on a busy 2-core machine; {@link #prepareInBackground()} overlaps it with other
+ * work); smaller blocks, other systems, and JVMs that deny native access use {@link
+ * Arena#allocate}.
  */
 public final class HostMemory {
 
@@ -28,7 +31,21 @@ public final class HostMemory {
   private static final int MAP_ANONYMOUS = 0x20;
   private static final int MADV_HUGEPAGE = 14;
 
-  private static final Native NATIVE = Native.load().orElse(null);
+  /**
+   * Smallest block taken from mmap (16 MiB). Below it, zeroing the block costs less than setting up
+   * the native calls in a fresh JVM; above it, huge pages win: on the development VM, 80 MiB of
+   * fresh memory took 150 to 230 ms to zero through {@link Arena#allocate} and 20 to 50 ms to fault
+   * in through mmap with transparent huge pages.
+   */
+  public static final long MMAP_THRESHOLD = 16L << 20;
+
+  private static final java.util.concurrent.atomic.AtomicBoolean PREPARING =
+      new java.util.concurrent.atomic.AtomicBoolean();
+
+  /** Loaded on first use, so that small allocations never set up native calls. */
+  private static final class Holder {
+    static final Native NATIVE = Native.load().orElse(null);
+  }
 
   private HostMemory() {}
 
@@ -41,15 +58,25 @@ public final class HostMemory {
     if (size < 0) {
       throw new IllegalArgumentException("negative size " + size);
     }
-    if (size == 0 || NATIVE == null) {
+    if (size < MMAP_THRESHOLD || Holder.NATIVE == null) {
       return arena.allocate(size, ALIGNMENT);
     }
-    return NATIVE.map(size, arena);
+    return Holder.NATIVE.map(size, arena);
   }
 
-  /** True when allocations use mmap (Linux with native access). */
+  /**
+   * Sets up the native calls on a background thread, so that a load can plan while they are being
+   * prepared. Does nothing after the first call.
+   */
+  public static void prepareInBackground() {
+    if (PREPARING.compareAndSet(false, true)) {
+      Thread.ofPlatform().name("flashtensors-host-memory").daemon(true).start(() -> usesMmap());
+    }
+  }
+
+  /** True when large allocations use mmap (Linux with native access). */
   public static boolean usesMmap() {
-    return NATIVE != null;
+    return Holder.NATIVE != null;
   }
 
   private record Native(MethodHandle mmap, MethodHandle munmap, MethodHandle madvise) {

@@ -1,0 +1,86 @@
+package io.flashtensors.cli;
+
+import io.flashtensors.config.ByteSize;
+import io.flashtensors.config.Setting;
+import io.flashtensors.config.Settings;
+import io.flashtensors.server.DaemonClient;
+import io.flashtensors.server.DaemonException;
+import io.flashtensors.store.ModelId;
+import io.flashtensors.store.ModelStore;
+import io.flashtensors.store.StoredModel;
+import java.io.PrintWriter;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** {@code flashtensors rm ORG/NAME}: deletes a model from the store. */
+@Command(
+    name = "rm",
+    description = {
+      "Deletes a model (every revision, or one with --revision) from the store, and drops it from",
+      "the daemon's pool when a daemon runs and nothing uses it."
+    })
+final class RmCommand extends SettingsAware implements Callable<Integer> {
+
+  @Spec CommandSpec spec;
+
+  @Parameters(index = "0", paramLabel = "ORG/NAME", description = "Model id.")
+  String model;
+
+  @Option(names = "--revision", description = "Only this revision.")
+  String revision;
+
+  @Option(names = "--storage-path", paramLabel = "PATH", description = "Model store folder.")
+  String storagePath;
+
+  @Override
+  protected void addFlags(Map<Setting, String> flags) {
+    put(flags, Setting.STORAGE_PATH, storagePath);
+  }
+
+  @Override
+  public Integer call() {
+    Settings settings = settings();
+    PrintWriter out = spec.commandLine().getOut();
+    ModelId id = ModelId.parse(model);
+    ModelStore store = ModelStore.open(settings.storagePath());
+    List<StoredModel> doomed =
+        store.list().stream()
+            .filter(
+                m ->
+                    m.id().equals(id.toString())
+                        && (revision == null || m.revision().equals(revision)))
+            .toList();
+    Optional<DaemonClient> daemon = RunningDaemon.connect(settings);
+    try {
+      for (StoredModel m : doomed) {
+        daemon.ifPresent(
+            c -> {
+              try {
+                c.unload(m.id(), m.revision());
+              } catch (DaemonException e) {
+                throw new IllegalStateException(
+                    "cannot remove "
+                        + m.displayName()
+                        + " while the daemon uses it: "
+                        + e.getMessage(),
+                    e);
+              }
+            });
+      }
+    } finally {
+      daemon.ifPresent(DaemonClient::close);
+    }
+    for (StoredModel m : store.remove(id, revision)) {
+      out.printf("removed %s (%s)%n", m.displayName(), ByteSize.format(m.diskBytes()));
+    }
+    out.flush();
+    return 0;
+  }
+}

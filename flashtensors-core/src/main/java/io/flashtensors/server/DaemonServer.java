@@ -1,0 +1,245 @@
+package io.flashtensors.server;
+
+import io.flashtensors.config.Settings;
+import io.flashtensors.cuda.Cuda;
+import io.flashtensors.load.FlashLoader;
+import io.flashtensors.store.ModelStore;
+import io.grpc.Server;
+import io.grpc.ServerInterceptors;
+import io.grpc.ServerServiceDefinition;
+import io.grpc.inprocess.InProcessServerBuilder;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Logger;
+
+/**
+ * The daemon process's server: a {@link Daemon} behind gRPC on {@code host:port}.
+ *
+ * <p>It binds {@code 127.0.0.1} unless another address is configured, and refuses to bind any
+ * address beyond loopback without a token; with a token every call must carry it.
+ */
+public final class DaemonServer implements AutoCloseable {
+
+  private static final Logger LOG = Logger.getLogger(DaemonServer.class.getName());
+
+  private final Server server;
+  private final Daemon daemon;
+  private final CountDownLatch stopped = new CountDownLatch(1);
+
+  private DaemonServer(Server server, Daemon daemon) {
+    this.server = server;
+    this.daemon = daemon;
+  }
+
+  /** Starts a server as {@code flashtensors start} configures it. */
+  public static DaemonServer start(Settings settings) throws IOException {
+    return builder(settings).start();
+  }
+
+  public static Builder builder(Settings settings) {
+    return new Builder(settings);
+  }
+
+  /** The port it listens on (-1 in process). */
+  public int port() {
+    return server.getPort();
+  }
+
+  /** The daemon behind the server. */
+  public Daemon daemon() {
+    return daemon;
+  }
+
+  /** Blocks until the server has stopped. */
+  public void awaitStop() throws InterruptedException {
+    stopped.await();
+  }
+
+  /** Stops accepting calls, lets running ones finish (up to 10 s), and frees the cache. */
+  @Override
+  public void close() {
+    if (stopped.getCount() == 0) {
+      return;
+    }
+    server.shutdown();
+    try {
+      if (!server.awaitTermination(10, TimeUnit.SECONDS)) {
+        server.shutdownNow();
+      }
+    } catch (InterruptedException e) {
+      server.shutdownNow();
+      Thread.currentThread().interrupt();
+    } finally {
+      daemon.close();
+      stopped.countDown();
+    }
+  }
+
+  /** How to build a server; the defaults are the production ones. */
+  public static final class Builder {
+    private final Settings settings;
+    private ModelHost host;
+    private Optional<DeviceCopier> copier;
+    private String cudaMessage = "";
+    private String inProcessName;
+    private Duration defaultLease = Duration.ofSeconds(60);
+    private Duration reapInterval = Duration.ofMillis(500);
+    private Runnable onShutdown = () -> {};
+
+    private Builder(Settings settings) {
+      this.settings = settings;
+    }
+
+    /** The resident cache (default: host memory of mem-pool-size, pinned when CUDA works). */
+    public Builder host(ModelHost host) {
+      this.host = host;
+      return this;
+    }
+
+    /** The GPU copier (default: CUDA IPC when CUDA works). */
+    public Builder copier(Optional<DeviceCopier> copier, String whyNot) {
+      this.copier = copier;
+      this.cudaMessage = whyNot;
+      return this;
+    }
+
+    /** Serve in this process under a name instead of on a socket (tests). */
+    public Builder inProcess(String name) {
+      this.inProcessName = name;
+      return this;
+    }
+
+    /**
+     * Lease of unconfirmed replicas when the request names none, and how often leases are checked.
+     */
+    public Builder leases(Duration defaultLease, Duration reapInterval) {
+      this.defaultLease = defaultLease;
+      this.reapInterval = reapInterval;
+      return this;
+    }
+
+    /** Also run when a client asks the daemon to shut down (after the server stops). */
+    public Builder onShutdown(Runnable action) {
+      this.onShutdown = action;
+      return this;
+    }
+
+    /** Binds and starts serving. */
+    public DaemonServer start() throws IOException {
+      if (!settings.loopback() && settings.token().isEmpty() && inProcessName == null) {
+        throw new IllegalStateException(
+            "binding "
+                + settings.host()
+                + " exposes the daemon beyond this machine: set a token (FLASHTENSORS_TOKEN, token"
+                + " in "
+                + settings.configFile()
+                + ", or --token) or bind 127.0.0.1");
+      }
+      ModelStore store = ModelStore.open(settings.storagePath());
+      if (copier == null) {
+        if (Cuda.isAvailable()) {
+          copier = Optional.of(CudaIpcCopier.create());
+          cudaMessage = "";
+        } else {
+          copier = Optional.empty();
+          cudaMessage = Cuda.availability().reason();
+        }
+      }
+      if (host == null) {
+        FlashLoader loader =
+            FlashLoader.builder()
+                .threads(settings.threads())
+                .chunkSize(settings.chunkSize())
+                .build();
+        host =
+            new HostModelCache(
+                settings.memPoolSize(),
+                loader,
+                copier.isPresent() ? new CudaPinning() : HostPinning.NONE);
+      }
+      DaemonServer[] self = new DaemonServer[1];
+      Runnable stop =
+          () -> {
+            self[0].close();
+            onShutdown.run();
+          };
+      Daemon daemon =
+          new Daemon(
+              new Daemon.DaemonInfo(
+                  version(),
+                  ProcessHandle.current().pid(),
+                  settings.host(),
+                  settings.port(),
+                  System.currentTimeMillis(),
+                  settings.chunkSize(),
+                  settings.threads()),
+              store,
+              host,
+              copier,
+              cudaMessage,
+              stop,
+              defaultLease,
+              reapInterval);
+      ServerServiceDefinition service = DaemonGrpc.bind(daemon);
+      if (settings.token().isPresent()) {
+        service =
+            ServerInterceptors.intercept(service, new TokenInterceptor(settings.token().get()));
+      }
+      Server server;
+      if (inProcessName != null) {
+        server = InProcessServerBuilder.forName(inProcessName).addService(service).build();
+      } else {
+        server =
+            NettyServerBuilder.forAddress(new InetSocketAddress(settings.host(), settings.port()))
+                .addService(service)
+                .build();
+      }
+      try {
+        server.start();
+      } catch (IOException e) {
+        daemon.close();
+        if (inProcessName != null) {
+          throw e;
+        }
+        Throwable root = e;
+        while (root.getCause() != null) {
+          root = root.getCause();
+        }
+        throw new IOException(
+            "cannot listen on "
+                + settings.host()
+                + ":"
+                + settings.port()
+                + " ("
+                + root.getMessage()
+                + "): is another program on that port? --port chooses another",
+            e);
+      }
+      self[0] = new DaemonServer(server, daemon);
+      LOG.info(
+          "flashtensors daemon "
+              + version()
+              + " listening on "
+              + settings.host()
+              + ":"
+              + server.getPort()
+              + ", store "
+              + store.root()
+              + ", pool "
+              + io.flashtensors.config.ByteSize.format(settings.memPoolSize())
+              + (host.pinned() ? " (pinned)" : " (not pinned: " + cudaMessage + ")"));
+      return self[0];
+    }
+  }
+
+  /** flashtensors's version from the jar manifest, or "development". */
+  public static String version() {
+    String v = DaemonServer.class.getPackage().getImplementationVersion();
+    return v == null ? "development" : v;
+  }
+}
