@@ -76,6 +76,7 @@ public final class FlashTensorsCli {
         };
     CommandLine cli = new CommandLine(new FlashTensorsCli(), factory);
     cli.setExecutionExceptionHandler(FlashTensorsCli::handleFailure);
+    cli.setParameterExceptionHandler(FlashTensorsCli::handleBadArguments);
     return cli;
   }
 
@@ -88,11 +89,23 @@ public final class FlashTensorsCli {
     err.println("error: " + describe(e));
     if (debug) {
       e.printStackTrace(err);
-    } else {
-      err.println("(run with --debug for the stack trace)");
     }
     err.flush();
     return commandLine.getCommandSpec().exitCodeOnExecutionException();
+  }
+
+  /** Bad flags or arguments: one line naming the problem and where the usage is, no usage dump. */
+  private static int handleBadArguments(CommandLine.ParameterException e, String[] args) {
+    CommandLine command = e.getCommandLine();
+    PrintWriter err = command.getErr();
+    err.println(
+        "error: "
+            + e.getMessage()
+            + " (see '"
+            + command.getCommandSpec().qualifiedName()
+            + " --help')");
+    err.flush();
+    return command.getCommandSpec().exitCodeOnInvalidInput();
   }
 
   private static String describe(Throwable e) {
