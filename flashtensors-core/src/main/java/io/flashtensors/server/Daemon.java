@@ -155,13 +155,16 @@ public final class Daemon implements DaemonGrpc.Handlers, AutoCloseable {
         reply,
         () -> {
           StoredModel m = model(request.getModel());
-          try (ModelHost.Lease lease = host.lease(m, store.folder(m))) {
-            return LoadToHostReply.newBuilder()
-                .setModel(summary(m))
-                .setCacheHit(lease.cacheHit())
-                .setSeconds(lease.loadSeconds())
-                .setBytes(lease.manifest().partitionBytes())
-                .build();
+          Path folder = store.folder(m);
+          try (ModelHost.Lease lease = host.lease(m, folder)) {
+            LoadToHostReply.Builder r =
+                LoadToHostReply.newBuilder()
+                    .setCacheHit(lease.cacheHit())
+                    .setSeconds(lease.loadSeconds())
+                    .setBytes(lease.manifest().partitionBytes())
+                    .setFolder(folder.toString());
+            lease.sharedFiles().forEach(f -> r.addSharedFiles(f.toString()));
+            return r.setModel(summary(m)).build();
           }
         });
   }

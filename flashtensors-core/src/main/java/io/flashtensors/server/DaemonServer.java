@@ -11,6 +11,8 @@ import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
@@ -160,7 +162,8 @@ public final class DaemonServer implements AutoCloseable {
             new HostModelCache(
                 settings.memPoolSize(),
                 loader,
-                copier.isPresent() ? new CudaPinning() : HostPinning.NONE);
+                copier.isPresent() ? new CudaPinning() : HostPinning.NONE,
+                sharedMemoryFolder(settings));
       }
       DaemonServer[] self = new DaemonServer[1];
       Runnable stop =
@@ -234,6 +237,39 @@ public final class DaemonServer implements AutoCloseable {
               + io.flashtensors.config.ByteSize.format(settings.memPoolSize())
               + (host.pinned() ? " (pinned)" : " (not pinned: " + cudaMessage + ")"));
       return self[0];
+    }
+  }
+
+  /**
+   * The daemon's folder on {@code /dev/shm}: one per user and flashtensors home (so two daemons of
+   * one user never share it), emptied at start since only a crashed daemon of this home leaves
+   * files there. Empty when the machine has no {@code /dev/shm}.
+   */
+  static Optional<Path> sharedMemoryFolder(Settings settings) {
+    Path shm = Path.of("/dev/shm");
+    if (!Files.isDirectory(shm) || !Files.isWritable(shm)) {
+      return Optional.empty();
+    }
+    String user = System.getProperty("user.name", "user").replaceAll("[^A-Za-z0-9._-]", "_");
+    String home = Integer.toHexString(settings.home().toString().hashCode());
+    Path dir = shm.resolve("flashtensors-" + user + "-" + home);
+    try {
+      if (Files.isDirectory(dir)) {
+        try (var stale = Files.list(dir)) {
+          for (Path f : stale.toList()) {
+            Files.deleteIfExists(f);
+          }
+        }
+      } else {
+        Files.createDirectories(
+            dir,
+            java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                java.nio.file.attribute.PosixFilePermissions.fromString("rwx------")));
+      }
+      return Optional.of(dir);
+    } catch (IOException | UnsupportedOperationException e) {
+      LOG.warning("no shared memory for clients: " + dir + ": " + e.getMessage());
+      return Optional.empty();
     }
   }
 

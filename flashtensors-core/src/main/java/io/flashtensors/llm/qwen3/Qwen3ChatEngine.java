@@ -86,7 +86,18 @@ public final class Qwen3ChatEngine implements ChatEngine {
    */
   public static Qwen3ChatEngine openCpu(
       Path path, FlashLoader loader, int contextLength, int threads) throws IOException {
-    Qwen3Model model = Qwen3Model.load(path, loader);
+    return openCpu(Qwen3Model.load(path, loader), contextLength, threads);
+  }
+
+  /**
+   * An engine on the CPU over a model whose weights are in host memory already (loaded, or mapped
+   * from the daemon's shared memory); it owns the model.
+   *
+   * @param contextLength most tokens a request may hold; 0: the model's max_position_embeddings
+   * @param threads CPU threads; 0: one per available processor
+   */
+  public static Qwen3ChatEngine openCpu(Qwen3Model model, int contextLength, int threads)
+      throws IOException {
     CpuQwen3Backend backend = null;
     try {
       backend =
@@ -101,7 +112,7 @@ public final class Qwen3ChatEngine implements ChatEngine {
       }
       int context = contextLength > 0 ? contextLength : model.config().maxPositionEmbeddings();
       return new Qwen3ChatEngine(model, backend, tokenizer, tokenizerConfig, context);
-    } catch (RuntimeException e) {
+    } catch (IOException | RuntimeException e) {
       if (backend != null) {
         backend.close();
       }

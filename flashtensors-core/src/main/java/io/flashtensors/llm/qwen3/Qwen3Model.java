@@ -58,6 +58,26 @@ public final class Qwen3Model implements AutoCloseable {
     }
   }
 
+  /**
+   * A model over weights loaded elsewhere (such as mapped from the daemon's shared memory); it owns
+   * {@code loaded} and closes it, also when binding fails.
+   *
+   * @param folder the folder with config.json (and tokenizer files, if any)
+   * @param loadSeconds what bringing the weights in took, for reports
+   */
+  public static Qwen3Model of(Path folder, LoadedModel loaded, double loadSeconds)
+      throws IOException {
+    try {
+      Qwen3Config config = Qwen3Config.read(folder);
+      GenerationDefaults defaults = GenerationDefaults.read(folder);
+      Qwen3Weights weights = Qwen3Weights.bind(config, loaded.tensors(), folder.toString());
+      return new Qwen3Model(folder, config, defaults, loaded, weights, loadSeconds);
+    } catch (IOException | RuntimeException e) {
+      loaded.close();
+      throw e;
+    }
+  }
+
   /** The folder holding config.json (and tokenizer files, if any). */
   public Path folder() {
     return folder;
