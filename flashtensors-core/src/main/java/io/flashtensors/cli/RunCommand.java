@@ -8,7 +8,6 @@ import io.flashtensors.llm.chat.Qwen3OutputParser;
 import io.flashtensors.llm.generate.GenerationListener;
 import io.flashtensors.llm.generate.GenerationResult;
 import io.flashtensors.llm.qwen3.Qwen3ChatEngine;
-import io.flashtensors.load.FlashLoader;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -109,8 +108,10 @@ final class RunCommand implements Callable<Integer> {
 
   @Option(
       names = "--device",
-      defaultValue = "cpu",
-      description = "Where to run: cpu (default: ${DEFAULT-VALUE}).")
+      defaultValue = "auto",
+      description =
+          "Where to run: cpu, cuda, cuda:N (or a GPU UUID), or auto: the GPU when one can be used,"
+              + " else the CPU (default: ${DEFAULT-VALUE}).")
   String device;
 
   @Option(
@@ -144,10 +145,6 @@ final class RunCommand implements Callable<Integer> {
     if (dumpLogits && !json) {
       throw new IllegalArgumentException("--dump-logits needs --json");
     }
-    if (!device.toLowerCase(Locale.ROOT).equals("cpu")) {
-      throw new IllegalArgumentException(
-          "device '" + device + "' is not available; this build runs on: cpu");
-    }
     if (threads != null && threads < 1) {
       throw new IllegalArgumentException("--threads must be at least 1");
     }
@@ -165,7 +162,8 @@ final class RunCommand implements Callable<Integer> {
             seed,
             stop);
     try (Qwen3ChatEngine engine =
-        Qwen3ChatEngine.openCpu(model, FlashLoader.create(), 0, threads == null ? 0 : threads)) {
+        Qwen3ChatEngine.open(
+            model, device, 0, threads == null ? 0 : threads, n -> err.println("notice: " + n))) {
       int[] ids;
       if (prompt != null) {
         if (engine.tokenizer() == null) {
@@ -233,7 +231,7 @@ final class RunCommand implements Callable<Integer> {
     o.put("prefill_seconds", result.timings().prefillNanos() / 1e9);
     o.put("tokens_per_second", tokensPerSecond);
     o.put("seed", result.seed());
-    o.put("device", "cpu");
+    o.put("device", engine.descriptor().device());
     if (dumpLogits) {
       ArrayNode logits = o.putArray("prompt_last_logits");
       for (float f : result.promptLastLogits()) {

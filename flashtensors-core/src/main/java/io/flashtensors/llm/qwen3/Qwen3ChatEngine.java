@@ -1,5 +1,7 @@
 package io.flashtensors.llm.qwen3;
 
+import io.flashtensors.cuda.Cuda;
+import io.flashtensors.cuda.CudaDevice;
 import io.flashtensors.llm.ChatEngine;
 import io.flashtensors.llm.ChatRequest;
 import io.flashtensors.llm.ChatResult;
@@ -20,17 +22,23 @@ import io.flashtensors.llm.generate.IncrementalDecoder;
 import io.flashtensors.llm.generate.ModelBackend;
 import io.flashtensors.llm.generate.SamplingParams;
 import io.flashtensors.llm.qwen3.cpu.CpuQwen3Backend;
+import io.flashtensors.llm.qwen3.cuda.CudaPrecision;
+import io.flashtensors.llm.qwen3.cuda.CudaQwen3Backend;
 import io.flashtensors.llm.tokenizer.StreamingDecoder;
 import io.flashtensors.llm.tokenizer.Tokenizer;
 import io.flashtensors.llm.tokenizer.TokenizerConfig;
 import io.flashtensors.llm.tokenizer.TokenizerFiles;
 import io.flashtensors.load.FlashLoader;
+import io.flashtensors.load.gpu.GpuLoader;
+import io.flashtensors.load.gpu.GpuLoaderOptions;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashSet;
+import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
 
 /**
  * A Qwen3 model that chats: renders the conversation with the Qwen3 chat template, tokenizes it,
@@ -103,15 +111,7 @@ public final class Qwen3ChatEngine implements ChatEngine {
       backend =
           new CpuQwen3Backend(
               model.config(), model.weights(), threads, CpuQwen3Backend.DEFAULT_PREFILL_BLOCK);
-      Tokenizer tokenizer = null;
-      TokenizerConfig tokenizerConfig = TokenizerConfig.none();
-      if (model.hasTokenizer()) {
-        TokenizerFiles files = TokenizerFiles.locate(model.folder());
-        tokenizer = Tokenizer.load(model.folder());
-        tokenizerConfig = TokenizerConfig.load(files);
-      }
-      int context = contextLength > 0 ? contextLength : model.config().maxPositionEmbeddings();
-      return new Qwen3ChatEngine(model, backend, tokenizer, tokenizerConfig, context);
+      return withTokenizer(model, backend, contextLength);
     } catch (IOException | RuntimeException e) {
       if (backend != null) {
         backend.close();
@@ -119,6 +119,69 @@ public final class Qwen3ChatEngine implements ChatEngine {
       model.close();
       throw e;
     }
+  }
+
+  /**
+   * Loads the model in {@code path} into the memory of GPU {@code device} (streamed through a small
+   * pinned ring by the GPU loader) and runs it there with the CUDA backend.
+   *
+   * @param contextLength most tokens a request may hold; 0: the model's max_position_embeddings
+   */
+  public static Qwen3ChatEngine openCuda(
+      Path path, int device, int contextLength, CudaPrecision precision) throws IOException {
+    GpuLoaderOptions options =
+        GpuLoaderOptions.builder().memPoolSize(256L << 20).chunkSize(16L << 20).build();
+    Qwen3Model model = Qwen3Model.loadOnGpu(path, GpuLoader.create(options), device, true);
+    CudaQwen3Backend backend = null;
+    try {
+      backend = new CudaQwen3Backend(model.config(), model.deviceTensors(), precision, true);
+      return withTokenizer(model, backend, contextLength);
+    } catch (RuntimeException e) {
+      if (backend != null) {
+        backend.close();
+      }
+      model.close();
+      throw e;
+    }
+  }
+
+  /**
+   * Loads the model in {@code path} where {@code device} says: {@code cpu}; {@code cuda}, {@code
+   * cuda:N} or a GPU UUID (fails with the reason when that GPU cannot be used); or {@code auto}:
+   * the first GPU when CUDA can be used, else the CPU, telling {@code notice} why.
+   *
+   * @param contextLength most tokens a request may hold; 0: the model's max_position_embeddings
+   * @param threads CPU threads (CPU only); 0: one per available processor
+   */
+  public static Qwen3ChatEngine open(
+      Path path, String device, int contextLength, int threads, Consumer<String> notice)
+      throws IOException {
+    String d = device.strip().toLowerCase(Locale.ROOT);
+    if (d.equals("cpu")) {
+      return openCpu(path, FlashLoader.create(), contextLength, threads);
+    }
+    if (d.equals("auto")) {
+      if (!Cuda.isAvailable()) {
+        notice.accept("no usable GPU (" + Cuda.availability().reason() + "); running on the CPU");
+        return openCpu(path, FlashLoader.create(), contextLength, threads);
+      }
+      return openCuda(path, 0, contextLength, CudaPrecision.FAST);
+    }
+    CudaDevice gpu = Cuda.device(device.strip());
+    return openCuda(path, gpu.index(), contextLength, CudaPrecision.FAST);
+  }
+
+  private static Qwen3ChatEngine withTokenizer(
+      Qwen3Model model, ModelBackend backend, int contextLength) throws IOException {
+    Tokenizer tokenizer = null;
+    TokenizerConfig tokenizerConfig = TokenizerConfig.none();
+    if (model.hasTokenizer()) {
+      TokenizerFiles files = TokenizerFiles.locate(model.folder());
+      tokenizer = Tokenizer.load(model.folder());
+      tokenizerConfig = TokenizerConfig.load(files);
+    }
+    int context = contextLength > 0 ? contextLength : model.config().maxPositionEmbeddings();
+    return new Qwen3ChatEngine(model, backend, tokenizer, tokenizerConfig, context);
   }
 
   @Override
