@@ -426,6 +426,7 @@ class DaemonTest {
   }
 
   @Test
+  @SuppressWarnings("try") // the server only needs to run during the block
   void loadToGpuWhenDaemonHasNoCudaShouldSayWhy() throws IOException {
     Settings s = settings(Map.of());
     store = ModelStore.open(s.storagePath());

@@ -103,14 +103,13 @@ public final class Qwen3Model implements AutoCloseable {
    * @param folder the folder with config.json (and tokenizer files, if any)
    * @param loadSeconds what bringing the weights in took, for reports
    */
-  public static Qwen3Model of(Path folder, LoadedModel loaded, double loadSeconds)
-      throws IOException {
+  public static Qwen3Model of(Path folder, LoadedModel loaded, double loadSeconds) {
     try {
       Qwen3Config config = Qwen3Config.read(folder);
       GenerationDefaults defaults = GenerationDefaults.read(folder);
       Qwen3Weights weights = Qwen3Weights.bind(config, loaded.tensors(), folder.toString());
       return new Qwen3Model(folder, config, defaults, loaded, weights, null, loadSeconds);
-    } catch (IOException | RuntimeException e) {
+    } catch (RuntimeException e) {
       loaded.close();
       throw e;
     }
