@@ -32,7 +32,8 @@ import picocli.CommandLine.Option;
       BenchCommand.class,
       TokenizeCommand.class,
       RenderChatCommand.class,
-      RunCommand.class
+      RunCommand.class,
+      ChatCommand.class
     })
 public final class FlashTensorsCli {
 

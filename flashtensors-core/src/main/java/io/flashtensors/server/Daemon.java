@@ -175,8 +175,10 @@ public final class Daemon implements DaemonGrpc.Handlers, AutoCloseable {
         reply,
         () -> {
           StoredModel m = model(request.getModel());
-          FlashManifest manifest = FlashManifest.read(store.folder(m));
-          ModelLayout.Builder layout = ModelLayout.newBuilder().setModel(summary(m));
+          Path folder = store.folder(m);
+          FlashManifest manifest = FlashManifest.read(folder);
+          ModelLayout.Builder layout =
+              ModelLayout.newBuilder().setModel(summary(m)).setFolder(folder.toString());
           manifest.partitions().forEach(p -> layout.addPartitionSizes(p.size()));
           for (FlashManifest.TensorRecord t : manifest.tensors()) {
             TensorLocation.Builder loc =

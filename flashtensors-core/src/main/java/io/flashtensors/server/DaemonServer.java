@@ -31,11 +31,13 @@ public final class DaemonServer implements AutoCloseable {
 
   private final Server server;
   private final Daemon daemon;
+  private final Optional<Path> sharedDir;
   private final CountDownLatch stopped = new CountDownLatch(1);
 
-  private DaemonServer(Server server, Daemon daemon) {
+  private DaemonServer(Server server, Daemon daemon, Optional<Path> sharedDir) {
     this.server = server;
     this.daemon = daemon;
+    this.sharedDir = sharedDir;
   }
 
   /** Starts a server as {@code flashtensors start} configures it. */
@@ -78,6 +80,14 @@ public final class DaemonServer implements AutoCloseable {
       Thread.currentThread().interrupt();
     } finally {
       daemon.close();
+      sharedDir.ifPresent(
+          d -> {
+            try {
+              Files.deleteIfExists(d); // empty once the cache freed its models
+            } catch (IOException e) {
+              LOG.warning("cannot remove " + d + ": " + e.getMessage());
+            }
+          });
       stopped.countDown();
     }
   }
@@ -152,7 +162,9 @@ public final class DaemonServer implements AutoCloseable {
           cudaMessage = Cuda.availability().reason();
         }
       }
+      Optional<Path> sharedDir = Optional.empty();
       if (host == null) {
+        sharedDir = sharedMemoryFolder(settings);
         FlashLoader loader =
             FlashLoader.builder()
                 .threads(settings.threads())
@@ -163,7 +175,7 @@ public final class DaemonServer implements AutoCloseable {
                 settings.memPoolSize(),
                 loader,
                 copier.isPresent() ? new CudaPinning() : HostPinning.NONE,
-                sharedMemoryFolder(settings));
+                sharedDir);
       }
       DaemonServer[] self = new DaemonServer[1];
       Runnable stop =
@@ -223,7 +235,7 @@ public final class DaemonServer implements AutoCloseable {
                 + "): is another program on that port? --port chooses another",
             e);
       }
-      self[0] = new DaemonServer(server, daemon);
+      self[0] = new DaemonServer(server, daemon, sharedDir);
       LOG.info(
           "flashtensors daemon "
               + version()

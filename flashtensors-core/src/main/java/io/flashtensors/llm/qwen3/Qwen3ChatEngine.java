@@ -131,12 +131,25 @@ public final class Qwen3ChatEngine implements ChatEngine {
       Path path, int device, int contextLength, CudaPrecision precision) throws IOException {
     GpuLoaderOptions options =
         GpuLoaderOptions.builder().memPoolSize(256L << 20).chunkSize(16L << 20).build();
-    Qwen3Model model = Qwen3Model.loadOnGpu(path, GpuLoader.create(options), device, true);
+    return openCuda(
+        Qwen3Model.loadOnGpu(path, GpuLoader.create(options), device, true),
+        contextLength,
+        precision);
+  }
+
+  /**
+   * An engine on the GPU over a model whose weights are in GPU memory already (loaded by a {@link
+   * GpuLoader}, or copied in by the daemon); it owns the model.
+   *
+   * @param contextLength most tokens a request may hold; 0: the model's max_position_embeddings
+   */
+  public static Qwen3ChatEngine openCuda(
+      Qwen3Model model, int contextLength, CudaPrecision precision) throws IOException {
     CudaQwen3Backend backend = null;
     try {
       backend = new CudaQwen3Backend(model.config(), model.deviceTensors(), precision, true);
       return withTokenizer(model, backend, contextLength);
-    } catch (RuntimeException e) {
+    } catch (IOException | RuntimeException e) {
       if (backend != null) {
         backend.close();
       }
