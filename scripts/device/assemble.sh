@@ -4,7 +4,7 @@
 #   jars of flashtensors-core and its runtime dependencies (JCuda's natives cut down to the driver
 #   and runtime bindings), test classes, AssertJ, the JUnit console launcher, and the scripts.
 # Usage (here): scripts/device/assemble.sh [DEST]   default DEST: /work/main/.dev/<branch>
-# Then: run(command="bash .dev/<branch>/run.sh", carry=[".dev/<branch>", ".device"]).
+# Then: run(command="bash .dev/<branch>/run.sh", carry=[".dev/<branch>"]).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 branch=$(git -C "$root" rev-parse --abbrev-ref HEAD)
@@ -42,14 +42,22 @@ if [ ! -f "$standalone" ]; then
   ./mvnw -B -q dependency:get -Dartifact="org.junit.platform:junit-platform-console-standalone:$junit"
 fi
 cp "$standalone" "$dest/test-lib/"
+# Java 25 runtime for a machine without Java: the shared one's modules plus java.xml and java.sql,
+# which Jackson needs once it serialises (the shared .device/jre.tar.xz lacks them).
+jdk=${JDK25:-/usr/lib/jvm/temurin-25-jdk-amd64}
+jre=$(mktemp -d)
+"$jdk/bin/jlink" --add-modules \
+  java.base,jdk.unsupported,java.logging,java.management,jdk.incubator.vector,java.net.http,java.xml,java.sql \
+  --strip-debug --no-header-files --no-man-pages --compress zip-9 --output "$jre/jre" 2>/dev/null
+tar -C "$jre" -cf - jre | xz -6 -T0 > "$dest/jre.tar.xz"
+rm -rf "$jre"
 cp scripts/device/run.sh "$dest/run.sh"
 cp scripts/bench/*.py "$dest/bench/"
 chmod +x "$dest/run.sh"
 
 size=$(du -sm "$dest" | cut -f1)
-jre=$(du -sm /work/main/.device 2>/dev/null | cut -f1 || echo 0)
-echo "assembled $dest: ${size} MiB (+ ${jre} MiB .device); carry [\".dev/$branch\", \".device\"]"
-if [ $((size + jre)) -ge 64 ]; then
+echo "assembled $dest: ${size} MiB; run with carry [\".dev/$branch\"], command: bash .dev/$branch/run.sh"
+if [ "$size" -ge 60 ]; then
   echo "too large for one run (64 MiB)" >&2
   exit 1
 fi

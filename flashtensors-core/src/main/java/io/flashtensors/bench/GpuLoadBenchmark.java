@@ -8,6 +8,7 @@ import io.flashtensors.cuda.CudaEvent;
 import io.flashtensors.cuda.CudaStream;
 import io.flashtensors.cuda.DeviceBuffer;
 import io.flashtensors.cuda.PinnedBuffer;
+import io.flashtensors.format.FlashConverter;
 import io.flashtensors.format.ModelFiles;
 import io.flashtensors.load.DeviceMap;
 import io.flashtensors.load.gpu.CachePolicy;
@@ -16,6 +17,7 @@ import io.flashtensors.load.gpu.GpuLoader;
 import io.flashtensors.load.gpu.GpuLoaderOptions;
 import io.flashtensors.load.gpu.GpuModel;
 import io.flashtensors.load.gpu.LoadSource;
+import io.flashtensors.load.gpu.PinnedMemory;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.lang.foreign.MemorySegment;
@@ -60,6 +62,8 @@ public final class GpuLoadBenchmark {
   private int residentRuns = 5;
   private int swaps = 200;
   private boolean dropCaches;
+  private final List<String> convert = new ArrayList<>();
+  private final List<String> variants = new ArrayList<>();
   private Path out = Path.of("gpu-load-benchmark.json");
   private final PrintStream log = System.out;
   private final Map<String, Object> result = new LinkedHashMap<>();
@@ -89,6 +93,8 @@ public final class GpuLoadBenchmark {
         case "--resident" -> residentRuns = Integer.parseInt(v);
         case "--swaps" -> swaps = Integer.parseInt(v);
         case "--out" -> out = Path.of(v);
+        case "--convert" -> convert.add(v);
+        case "--variants" -> variants.addAll(Arrays.asList(v.split(",")));
         case "--drop-caches" -> {
           dropCaches = true;
           i--;
@@ -115,13 +121,86 @@ public final class GpuLoadBenchmark {
         "card: %s (%s), driver CUDA %s%n",
         device.name(), device.uuid(), Cuda.availability().driverVersionString());
 
-    GpuLoaderOptions options =
+    runMain(ctx);
+    write();
+    Map<String, Object> variantResults = new LinkedHashMap<>();
+    result.put("variants", variantResults);
+    for (String variant : variants) {
+      try {
+        variantResults.put(variant, runVariant(variant));
+      } catch (RuntimeException e) {
+        log.println("variant " + variant + " failed: " + e);
+        variantResults.put(variant, Map.of("error", String.valueOf(e)));
+      }
+      write();
+    }
+    printTable();
+  }
+
+  /** Options for a variant such as {@code registered+prefault} ({@code ""}: the defaults). */
+  private GpuLoaderOptions options(String variant) {
+    GpuLoaderOptions.Builder b =
         GpuLoaderOptions.builder()
             .memPoolSize(poolSize)
             .chunkSize(chunkSize)
             .threads(threads)
-            .streamsPerDevice(streams)
-            .build();
+            .streamsPerDevice(streams);
+    for (String part : variant.split("\\+")) {
+      switch (part.strip().toLowerCase(Locale.ROOT)) {
+        case "" -> {}
+        case "prefault" -> b.prefaultDeviceMemory(true);
+        case "registered" -> b.pinnedMemory(PinnedMemory.REGISTERED);
+        case "host_alloc" -> b.pinnedMemory(PinnedMemory.HOST_ALLOC);
+        default -> throw new IllegalArgumentException("unknown variant part " + part);
+      }
+    }
+    return b.build();
+  }
+
+  /** Creates a loader and reports how long pinning its pool took. */
+  private GpuLoader createLoader(String variant, Map<String, Object> into) throws IOException {
+    long hugeBefore = anonHugePages();
+    GpuLoaderOptions options = options(variant);
+    PinnedMemory kind = options.pinnedMemory();
+    GpuLoader loader = GpuLoader.create(options);
+    double seconds = loader.poolAllocationTime().toNanos() / 1e9;
+    Map<String, Object> pool = new LinkedHashMap<>();
+    pool.put("variant", variant.isEmpty() ? "defaults" : variant);
+    pool.put("pinnedMemory", kind.toString());
+    pool.put("bytes", poolSize);
+    pool.put("seconds", seconds);
+    pool.put("gibPerSecond", poolSize / (double) GIB / seconds);
+    pool.put("threads", loader.options().poolAllocationThreads());
+    pool.put("anonHugePagesBytes", anonHugePages() - hugeBefore);
+    into.put("poolAllocation", pool);
+    log.printf(
+        Locale.ROOT,
+        "pool allocation (%s): %s pinned in %.2f s (%.2f GiB/s, %d threads), huge pages +%s%n",
+        kind,
+        ByteSize.format(poolSize),
+        seconds,
+        poolSize / (double) GIB / seconds,
+        loader.options().poolAllocationThreads(),
+        ByteSize.format(anonHugePages() - hugeBefore));
+    return loader;
+  }
+
+  /** AnonHugePages of /proc/meminfo in bytes (0 when unknown). */
+  private static long anonHugePages() {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc/meminfo"))) {
+        if (line.startsWith("AnonHugePages:")) {
+          return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+        }
+      }
+    } catch (IOException | NumberFormatException e) {
+      return 0;
+    }
+    return 0;
+  }
+
+  private void runMain(CudaContext ctx) throws Exception {
+    GpuLoaderOptions defaults = options("");
     result.put(
         "options",
         Map.of(
@@ -129,51 +208,106 @@ public final class GpuLoadBenchmark {
             "chunkSize", chunkSize,
             "threads", threads,
             "streamsPerDevice", streams,
-            "directIo", options.directIo().toString()));
-    try (GpuLoader loader = GpuLoader.create(options)) {
-      double poolSeconds = loader.poolAllocationTime().toNanos() / 1e9;
-      result.put(
-          "poolAllocation",
-          Map.of(
-              "bytes",
-              poolSize,
-              "seconds",
-              poolSeconds,
-              "gibPerSecond",
-              poolSize / (double) (1L << 30) / poolSeconds,
-              "threads",
-              options.poolAllocationThreads()));
-      log.printf(
-          "pool allocation: %s pinned in %.2f s (%.2f GiB/s, %d threads)%n",
-          ByteSize.format(poolSize),
-          poolSeconds,
-          poolSize / (double) (1L << 30) / poolSeconds,
-          options.poolAllocationThreads());
-
+            "directIo", defaults.directIo().toString(),
+            "pinnedMemory", defaults.pinnedMemory().toString(),
+            "prefaultDeviceMemory", defaults.prefaultDeviceMemory()));
+    try (GpuLoader loader = createLoader("", result)) {
       Map<String, Object> ceilings = new LinkedHashMap<>();
       result.put("ceilings", ceilings);
       ceilings.put("h2d", h2dCeiling(ctx));
       Path largest = models.isEmpty() ? null : models.values().stream().toList().getLast();
       if (largest != null) {
-        ceilings.put("readWarm", readCeiling(ctx, largest, false));
-        if (dropCaches) {
-          ceilings.put("readCold", readCeiling(ctx, largest, true));
-        }
+        ceilings.put("readWarm", readCeiling(ctx, largest));
       }
 
       Map<String, Object> perModel = new LinkedHashMap<>();
       result.put("models", perModel);
       for (Map.Entry<String, Path> m : models.entrySet()) {
-        perModel.put(m.getKey(), benchModel(loader, m.getKey(), m.getValue()));
+        boolean interleave = m.getValue().equals(largest);
+        perModel.put(m.getKey(), benchModel(ctx, loader, m.getKey(), m.getValue(), interleave));
         write();
       }
       if (!swapModels.isEmpty()) {
         result.put("hotSwap", hotSwap(loader));
       }
+      loader.clearCache();
+      ceilings.put("h2dPool", probe(loader, "defaults"));
+      for (String name : convert) {
+        Path source = models.get(name);
+        Path flash = source.resolveSibling(source.getFileName() + "-flash");
+        long t0 = System.nanoTime();
+        FlashConverter.Result converted = FlashConverter.create().convert(source, flash);
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        // Let the written layout reach the disk before timing anything else.
+        new ProcessBuilder("sync").inheritIO().start().waitFor();
+        log.printf(Locale.ROOT, "converted %s to the flash layout in %.1f s%n", name, seconds);
+        Map<String, Object> r = benchModel(ctx, loader, name + "-flash", flash, false);
+        r.put("convertSeconds", seconds);
+        r.put("convertSkipped", converted.skipped());
+        perModel.put(name + "-flash", r);
+        write();
+      }
       result.put("loaderMetrics", loader.metrics());
     }
-    write();
-    printTable();
+  }
+
+  /**
+   * Pool copy ceiling, measured over every chunk of the pool (a footprint as large as it), into a
+   * reused device buffer, a fresh one per round, and a fresh one written once first.
+   */
+  private Map<String, Object> probe(GpuLoader loader, String label) {
+    Map<String, Object> r = new LinkedHashMap<>();
+    for (GpuLoader.ProbeTarget target : GpuLoader.ProbeTarget.values()) {
+      r.put(target.name().toLowerCase(Locale.ROOT), loader.probeHostToDevice(0, 5, target));
+    }
+    r.put("gbps", r.get("reused"));
+    r.put("bytes", poolSize);
+    log.printf(
+        Locale.ROOT,
+        "ceiling pinned H2D over the whole pool (%s, %s): %.1f GB/s into reused device memory,"
+            + " %.1f into fresh, %.1f into fresh written once first%n",
+        label,
+        ByteSize.format(poolSize),
+        (double) r.get("reused"),
+        (double) r.get("fresh"),
+        (double) r.get("fresh_prefaulted"));
+    return r;
+  }
+
+  /** Another configuration: its pool allocation, resident loads, swaps and copy ceilings. */
+  private Map<String, Object> runVariant(String variant) throws Exception {
+    Map<String, Object> r = new LinkedHashMap<>();
+    try (GpuLoader loader = createLoader(variant, r)) {
+      if (!models.isEmpty()) {
+        String name = models.keySet().stream().toList().getLast();
+        Path path = models.get(name);
+        DeviceMap gpu0 = DeviceMap.parse("{\"\": 0}");
+        List<GpuLoadReport> warm = new ArrayList<>();
+        for (int i = 0; i <= 3; i++) {
+          loader.evict(path);
+          GpuLoadReport rep = loadOnce(loader, path, gpu0, CachePolicy.USE, LoadSource.DISK);
+          if (i > 0) {
+            warm.add(rep);
+          }
+        }
+        r.put("warm", summarize(name, "warm (" + variant + ")", warm));
+        List<GpuLoadReport> resident = new ArrayList<>();
+        for (int i = 0; i <= residentRuns; i++) {
+          GpuLoadReport rep = loadOnce(loader, path, gpu0, CachePolicy.USE, LoadSource.RESIDENT);
+          if (i > 0) {
+            resident.add(rep);
+          }
+        }
+        r.put("model", name);
+        r.put("resident", summarize(name, "resident (" + variant + ")", resident));
+      }
+      if (!swapModels.isEmpty()) {
+        r.put("hotSwap", hotSwap(loader));
+      }
+      loader.clearCache();
+      r.put("h2dPool", probe(loader, variant));
+    }
+    return r;
   }
 
   private static final long GIB = 1L << 30;
@@ -236,40 +370,48 @@ public final class GpuLoadBenchmark {
 
   /**
    * Files to pinned memory with {@code threads} threads, {@code chunk-size} reads, no copies to the
-   * GPU: the ceiling of the read stage.
+   * GPU: the ceiling of the read stage, from the page cache.
    */
-  private Map<String, Object> readCeiling(CudaContext ctx, Path model, boolean cold)
-      throws Exception {
+  private Map<String, Object> readCeiling(CudaContext ctx, Path model) throws Exception {
+    List<Double> rates = new ArrayList<>();
+    long total = 0;
+    for (int rep = 0; rep < 4; rep++) {
+      ReadResult rr = rawRead(ctx, model);
+      total = rr.bytes();
+      if (rep > 0) {
+        rates.add(rr.gbps());
+      }
+    }
+    Stats s = Stats.of(rates);
+    log.printf(
+        Locale.ROOT,
+        "ceiling read warm: %.2f GB/s (%s of %s, %d threads)%n",
+        s.median(),
+        ByteSize.format(total),
+        model.getFileName(),
+        threads);
+    Map<String, Object> r = new LinkedHashMap<>(s.toMap());
+    r.put("bytes", total);
+    r.put("gbps", s.median());
+    r.put("model", model.toString());
+    return r;
+  }
+
+  private record ReadResult(long bytes, double gbps) {}
+
+  /** One parallel read of every file of {@code model} into pinned buffers. */
+  private ReadResult rawRead(CudaContext ctx, Path model) throws Exception {
     ModelFiles files = ModelFiles.open(model);
     List<Path> paths = files.files().stream().map(ModelFiles.SourceFile::path).toList();
     long total = 0;
     for (Path p : paths) {
       total += Files.size(p);
     }
-    int reps = cold ? 1 : 3;
-    List<Double> rates = new ArrayList<>();
     try (PinnedBuffer buffers = ctx.allocatePinned(threads * chunkSize)) {
-      for (int rep = 0; rep < reps + (cold ? 0 : 1); rep++) {
-        if (cold) {
-          dropCaches();
-        }
-        long t0 = System.nanoTime();
-        readAll(paths, buffers.segment());
-        double gbps = total / ((System.nanoTime() - t0) / 1e9) / 1e9;
-        if (cold || rep > 0) {
-          rates.add(gbps);
-        }
-      }
+      long t0 = System.nanoTime();
+      readAll(paths, buffers.segment());
+      return new ReadResult(total, total / ((System.nanoTime() - t0) / 1e9) / 1e9);
     }
-    Stats s = Stats.of(rates);
-    log.printf(
-        "ceiling read %s: %.2f GB/s (%s of %s, %d threads)%n",
-        cold ? "cold" : "warm", s.median(), ByteSize.format(total), model.getFileName(), threads);
-    Map<String, Object> r = new LinkedHashMap<>(s.toMap());
-    r.put("bytes", total);
-    r.put("gbps", s.median());
-    r.put("model", model.toString());
-    return r;
   }
 
   private void readAll(List<Path> paths, MemorySegment buffers) throws Exception {
@@ -331,7 +473,8 @@ public final class GpuLoadBenchmark {
     Files.writeString(Path.of("/proc/sys/vm/drop_caches"), "3");
   }
 
-  private Map<String, Object> benchModel(GpuLoader loader, String name, Path path)
+  private Map<String, Object> benchModel(
+      CudaContext ctx, GpuLoader loader, String name, Path path, boolean interleaveColdReads)
       throws Exception {
     DeviceMap gpu0 = DeviceMap.parse("{\"\": 0}");
     Map<String, Object> r = new LinkedHashMap<>();
@@ -340,12 +483,37 @@ public final class GpuLoadBenchmark {
 
     if (dropCaches && coldRuns > 0) {
       List<GpuLoadReport> cold = new ArrayList<>();
-      for (int i = 0; i < coldRuns; i++) {
+      List<Double> rawCold = new ArrayList<>();
+      int runs = name.endsWith("-flash") ? 1 : coldRuns;
+      for (int i = 0; i < runs; i++) {
+        if (interleaveColdReads) {
+          // The disk's speed drifts: measure its ceiling next to each cold load.
+          dropCaches();
+          rawCold.add(rawRead(ctx, path).gbps());
+        }
         loader.evict(path);
         dropCaches();
         cold.add(loadOnce(loader, path, gpu0, CachePolicy.USE, LoadSource.DISK));
       }
       r.put("cold", summarize(name, "cold", cold));
+      if (!rawCold.isEmpty()) {
+        Stats s = Stats.of(rawCold);
+        Map<String, Object> ceiling = new LinkedHashMap<>(s.toMap());
+        ceiling.put("gbps", s.median());
+        ceiling.put("model", path.toString());
+        @SuppressWarnings("unchecked")
+        Map<String, Object> ceilings = (Map<String, Object>) result.get("ceilings");
+        ceilings.put("readCold", ceiling);
+        log.printf(
+            Locale.ROOT,
+            "ceiling read cold: %.2f GB/s (min %.2f, max %.2f, n=%d, %d threads, interleaved"
+                + " with the cold loads)%n",
+            s.median(),
+            s.min(),
+            s.max(),
+            rawCold.size(),
+            threads);
+      }
     }
 
     List<GpuLoadReport> warm = new ArrayList<>();
@@ -439,8 +607,10 @@ public final class GpuLoadBenchmark {
     }
     List<Double> loadMs = new ArrayList<>();
     List<Double> swapMs = new ArrayList<>();
+    List<Double> allocateMs = new ArrayList<>();
+    List<Double> copyMs = new ArrayList<>();
     GpuModel current = null;
-    int warmup = 2 * swapModels.size();
+    int warmup = 6 * swapModels.size();
     for (int i = 0; i < swaps + warmup; i++) {
       Path next = swapModels.get(i % swapModels.size());
       long t0 = System.nanoTime();
@@ -457,6 +627,8 @@ public final class GpuLoadBenchmark {
       if (i >= warmup) {
         loadMs.add((t1 - t0) / 1e6);
         swapMs.add((t2 - t0) / 1e6);
+        allocateMs.add(loaded.report().allocateSeconds() * 1e3);
+        copyMs.add(loaded.report().copySeconds() * 1e3);
       }
     }
     current.close();
@@ -478,7 +650,41 @@ public final class GpuLoadBenchmark {
     r.put("swaps", swaps);
     r.put("loadMillis", load.toMap());
     r.put("loadAndFreePreviousMillis", swap.toMap());
+    r.put("allocateMillis", Stats.of(allocateMs).toMap());
+    r.put("copyMillis", Stats.of(copyMs).toMap());
+    r.put("slowest", slowest(loadMs, allocateMs, copyMs));
+    log.printf(
+        Locale.ROOT,
+        "  of which device allocation p50 %.2f ms p99 %.2f ms; copies p50 %.1f ms p99 %.1f ms%n",
+        Stats.of(allocateMs).median(),
+        Stats.of(allocateMs).percentile(99),
+        Stats.of(copyMs).median(),
+        Stats.of(copyMs).percentile(99));
     return r;
+  }
+
+  /** The five slowest swaps with their stages, to see where a tail comes from. */
+  private static List<Map<String, Object>> slowest(
+      List<Double> load, List<Double> allocate, List<Double> copy) {
+    List<Integer> order = new ArrayList<>();
+    for (int i = 0; i < load.size(); i++) {
+      order.add(i);
+    }
+    order.sort((a, b) -> Double.compare(load.get(b), load.get(a)));
+    List<Map<String, Object>> worst = new ArrayList<>();
+    for (int i : order.subList(0, Math.min(5, order.size()))) {
+      worst.add(
+          Map.of(
+              "index",
+              i,
+              "loadMs",
+              load.get(i),
+              "allocateMs",
+              allocate.get(i),
+              "copyMs",
+              copy.get(i)));
+    }
+    return worst;
   }
 
   private void write() throws IOException {
@@ -504,6 +710,12 @@ public final class GpuLoadBenchmark {
         Locale.ROOT,
         "ceilings: pinned H2D %.1f GB/s",
         (double) ((Map<String, Object>) c.get("h2d")).get("gbps"));
+    if (c.containsKey("h2dPool")) {
+      log.printf(
+          Locale.ROOT,
+          " (over the whole pool %.1f)",
+          (double) ((Map<String, Object>) c.get("h2dPool")).get("gbps"));
+    }
     if (c.containsKey("readWarm")) {
       log.printf(
           Locale.ROOT,
@@ -540,6 +752,29 @@ public final class GpuLoadBenchmark {
           (double) load.get("median"),
           (double) load.get("p99"));
     }
+    Map<String, Object> vs = (Map<String, Object>) result.getOrDefault("variants", Map.of());
+    vs.forEach(
+        (name, v) -> {
+          Map<String, Object> m = (Map<String, Object>) v;
+          if (m.containsKey("error")) {
+            log.printf("variant %s: %s%n", name, m.get("error"));
+            return;
+          }
+          Map<String, Object> p = (Map<String, Object>) m.get("poolAllocation");
+          Map<String, Object> swap =
+              m.containsKey("hotSwap")
+                  ? (Map<String, Object>) ((Map<String, Object>) m.get("hotSwap")).get("loadMillis")
+                  : Map.of("p99", Double.NaN);
+          log.printf(
+              Locale.ROOT,
+              "variant %s: pool %.2f s, warm %s s, resident %s s, swap p99 %.1f ms, pool H2D %.1f%n",
+              name,
+              (double) p.get("seconds"),
+              median(m, "warm"),
+              median(m, "resident"),
+              (double) swap.get("p99"),
+              (double) ((Map<String, Object>) m.get("h2dPool")).get("gbps"));
+        });
   }
 
   @SuppressWarnings("unchecked")

@@ -33,7 +33,8 @@ import tools.jackson.databind.node.ObjectNode;
  * Host-side load benchmark: generates a Qwen3-shaped checkpoint with random weights (safetensors,
  * then the flash layout), warms the page cache, and times loading it into host memory with the
  * {@link FlashLoader} at several thread counts against a plain single-threaded {@link FileChannel}
- * read and against mmap. Each case runs once untimed, then {@code repeat} timed times.
+ * read and against mmap. Each case runs once untimed, then {@code repeat} timed rounds of all cases
+ * in turn, so that a change of load on a shared machine affects every case alike.
  */
 public final class LoadBenchmark {
 
@@ -97,29 +98,29 @@ public final class LoadBenchmark {
     warm(partitions);
     warm(stFiles.files().stream().map(ModelFiles.SourceFile::path).toList());
 
-    List<Case> cases = new ArrayList<>();
-    cases.add(
-        measure(
+    List<Planned> planned = new ArrayList<>();
+    planned.add(
+        new Planned(
             "filechannel-1t",
             "plain FileChannel.read, 1 thread, 32 MiB reads into fresh host memory",
             bytes,
             () -> fileChannel(partitions)));
-    cases.add(
-        measure(
+    planned.add(
+        new Planned(
             "mmap-touch-1t",
             "FileChannel.map, read one long per 4 KiB page: maps the cached pages, copies nothing",
             bytes,
             () -> mmap(partitions, false)));
-    cases.add(
-        measure(
+    planned.add(
+        new Planned(
             "mmap-copy-1t",
             "FileChannel.map, copy into fresh host memory, 1 thread",
             bytes,
             () -> mmap(partitions, true)));
     for (int t : settings.threads()) {
       FlashLoader loader = loader(t, DirectIo.OFF, false);
-      cases.add(
-          measure(
+      planned.add(
+          new Planned(
               "flash-%dt".formatted(t),
               "FlashLoader, flash layout, buffered reads, %d threads".formatted(t),
               bytes,
@@ -127,31 +128,31 @@ public final class LoadBenchmark {
     }
     int most = settings.threads().stream().mapToInt(Integer::intValue).max().orElse(1);
     FlashLoader verifying = loader(most, DirectIo.OFF, true);
-    cases.add(
-        measure(
+    planned.add(
+        new Planned(
             "flash-%dt-verify".formatted(most),
             "FlashLoader, flash layout, CRC32C verified, %d threads".formatted(most),
             bytes,
             () -> load(verifying, flash)));
     FlashLoader fromSafetensors = loader(most, DirectIo.OFF, false);
     long stBytes = stFiles.files().stream().mapToLong(f -> f.size() - f.dataStart()).sum();
-    cases.add(
-        measure(
+    planned.add(
+        new Planned(
             "safetensors-%dt".formatted(most),
-            "FlashLoader straight from safetensors (staged and scattered), %d threads"
-                .formatted(most),
+            "FlashLoader straight from safetensors (read in place), %d threads".formatted(most),
             stBytes,
             () -> load(fromSafetensors, safetensors)));
     if (settings.direct()) {
       FlashLoader direct = loader(most, DirectIo.ON, false);
-      cases.add(
-          measure(
+      planned.add(
+          new Planned(
               "flash-%dt-odirect".formatted(most),
               "FlashLoader, O_DIRECT (bypasses the page cache: reads the disk), %d threads"
                   .formatted(most),
               bytes,
               () -> load(direct, flash)));
     }
+    List<Case> cases = measure(planned);
     double[] loadAfter = loadAverage();
     return toJson(cases, bytes, loadBefore, loadAfter, flash);
   }
@@ -170,30 +171,47 @@ public final class LoadBenchmark {
     void run() throws IOException;
   }
 
-  private Case measure(String name, String description, long bytes, Body body) throws IOException {
-    body.run();
-    double[] seconds = new double[settings.repeat()];
-    double[] cpu = new double[settings.repeat()];
-    for (int i = 0; i < seconds.length; i++) {
-      long c0 = processCpuNanos();
-      long t0 = System.nanoTime();
-      body.run();
-      seconds[i] = (System.nanoTime() - t0) / 1e9;
-      cpu[i] = (processCpuNanos() - c0) / 1e9;
+  /** A case to run. */
+  private record Planned(String name, String description, long bytes, Body body) {}
+
+  /**
+   * Runs every case once untimed, then {@code repeat} rounds of every case in turn, so that a
+   * change of load on a shared machine affects all cases alike.
+   */
+  private List<Case> measure(List<Planned> planned) throws IOException {
+    for (Planned p : planned) {
+      p.body().run();
     }
-    Case c = new Case(name, description, bytes, seconds, cpu);
-    out.printf(
-        Locale.ROOT,
-        "%-18s median %.3f s (min %.3f, max %.3f)  %.2f GB/s  cpu %.2f s  [%s]%n",
-        name,
-        c.median(),
-        c.min(),
-        c.max(),
-        bytes / c.median() / 1e9,
-        median(cpu),
-        description);
+    int n = settings.repeat();
+    double[][] seconds = new double[planned.size()][n];
+    double[][] cpu = new double[planned.size()][n];
+    for (int round = 0; round < n; round++) {
+      for (int i = 0; i < planned.size(); i++) {
+        long c0 = processCpuNanos();
+        long t0 = System.nanoTime();
+        planned.get(i).body().run();
+        seconds[i][round] = (System.nanoTime() - t0) / 1e9;
+        cpu[i][round] = (processCpuNanos() - c0) / 1e9;
+      }
+    }
+    List<Case> cases = new ArrayList<>();
+    for (int i = 0; i < planned.size(); i++) {
+      Planned p = planned.get(i);
+      Case c = new Case(p.name(), p.description(), p.bytes(), seconds[i], cpu[i]);
+      out.printf(
+          Locale.ROOT,
+          "%-18s median %.3f s (min %.3f, max %.3f)  %.2f GB/s  cpu %.2f s  [%s]%n",
+          c.name(),
+          c.median(),
+          c.min(),
+          c.max(),
+          c.bytes() / c.median() / 1e9,
+          median(c.cpuSeconds()),
+          c.description());
+      cases.add(c);
+    }
     out.flush();
-    return c;
+    return cases;
   }
 
   /** CPU time of this process (all threads, user and system). */

@@ -101,6 +101,22 @@ public final class FlashTensorsCli {
     while ((t.getMessage() == null || t.getMessage().isBlank()) && t.getCause() != null) {
       t = t.getCause();
     }
+    // These carry only the path as their message; say what happened to it.
+    switch (t) {
+      case java.nio.file.NoSuchFileException x -> {
+        return x.getFile() + ": no such file or folder";
+      }
+      case java.nio.file.AccessDeniedException x -> {
+        return x.getFile() + ": permission denied";
+      }
+      case java.nio.file.FileAlreadyExistsException x -> {
+        return x.getFile() + ": already exists";
+      }
+      case java.nio.file.NotDirectoryException x -> {
+        return x.getFile() + ": not a folder";
+      }
+      default -> {}
+    }
     String message = t.getMessage();
     return message == null || message.isBlank() ? t.getClass().getSimpleName() : message;
   }

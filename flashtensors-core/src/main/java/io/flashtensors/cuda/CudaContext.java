@@ -75,6 +75,14 @@ public final class CudaContext {
     return PinnedBuffer.allocate(this, bytes);
   }
 
+  /**
+   * {@code bytes} of host memory mapped with transparent huge pages and page-locked with {@code
+   * cuMemHostRegister} (portable); any size.
+   */
+  public RegisteredBuffer allocateRegistered(long bytes) {
+    return RegisteredBuffer.allocate(this, bytes);
+  }
+
   /** Loads a fatbin, cubin or PTX image ({@code cuModuleLoadData}). */
   public CudaModule loadModule(String name, byte[] image) {
     return CudaModule.load(this, name, image);

@@ -5,10 +5,11 @@ import jcuda.Pointer;
 import jcuda.driver.CUdeviceptr;
 
 /**
- * JCuda pointers for raw addresses. JCuda resolves a pointer as its native value plus its byte
- * offset, so a pointer of value 0 shifted by an address points at that address. This reaches memory
- * that JCuda did not allocate (FFM segments, slices of pinned slabs past 2 GiB) without the {@code
- * ByteBuffer} limits of JCuda's own factories.
+ * JCuda pointers for raw addresses: memory that JCuda did not allocate (FFM segments, mapped files,
+ * slices of slabs past 2 GiB), without the {@code ByteBuffer} limits of JCuda's own factories. A
+ * host pointer carries the address as its native value (some JCuda calls, such as {@code
+ * cuMemHostRegister}, refuse a pointer whose native value is 0); a device pointer is a pointer of
+ * value 0 shifted by the address, which JCuda resolves the same way.
  */
 public final class CudaPointers {
 
@@ -20,7 +21,14 @@ public final class CudaPointers {
       throw new IllegalArgumentException(
           "host memory for CUDA copies must be native (off-heap), not a heap segment");
     }
-    return new Pointer().withByteOffset(segment.address());
+    return new AddressPointer(segment.address());
+  }
+
+  /** A JCuda pointer whose native value is a given address. */
+  private static final class AddressPointer extends Pointer {
+    AddressPointer(long address) {
+      super(address);
+    }
   }
 
   /** A device pointer to {@code address}, such as a tensor's {@code base + offset}. */

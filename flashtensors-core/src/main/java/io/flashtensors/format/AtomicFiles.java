@@ -27,6 +27,7 @@ final class AtomicFiles {
   /** Writes {@code file} through a temporary sibling, forced to disk and renamed into place. */
   static void write(Path file, ChannelWriter writer) throws IOException {
     Path absolute = file.toAbsolutePath();
+    Files.createDirectories(absolute.getParent());
     Path temp = temporarySibling(absolute);
     try {
       try (FileChannel channel =

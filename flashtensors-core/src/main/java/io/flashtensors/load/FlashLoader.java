@@ -214,13 +214,13 @@ public final class FlashLoader {
             boolean handedOver = false;
             try {
               buffer = target.acquire(chunk);
-              long t0 = System.nanoTime();
-              readers.get(chunk.file()).read(chunk, buffer);
-              long t1 = System.nanoTime();
-              context.record("read", chunk.readLength(), t1 - t0);
-              if (crc != null) {
-                verify(plan, chunk, buffer, crc);
-                context.record("verify", chunk.readLength(), System.nanoTime() - t1);
+              SourceReader reader = readers.get(chunk.file());
+              if (crc == null) {
+                long t0 = System.nanoTime();
+                reader.read(chunk, buffer);
+                context.record("read", chunk.readLength(), System.nanoTime() - t0);
+              } else {
+                readAndVerify(plan, chunk, reader, buffer, crc, context);
               }
               long t2 = System.nanoTime();
               handedOver = true;
@@ -229,19 +229,26 @@ public final class FlashLoader {
               listener.onProgress(done.addAndGet(chunk.readLength()), total);
             } catch (Throwable t) {
               if (buffer != null && !handedOver) {
-                target.release(chunk, buffer);
+                try {
+                  target.release(chunk, buffer);
+                } catch (Throwable releaseFailure) {
+                  t.addSuppressed(releaseFailure);
+                }
               }
-              if (!failure.compareAndSet(null, t) && failure.get() != t) {
-                failure.get().addSuppressed(t);
-              }
-              context.cancel();
+              fail(failure, t, context);
               return;
             }
           }
         };
     List<Thread> started = new ArrayList<>();
-    for (int i = 0; i < workers; i++) {
-      started.add(Thread.ofPlatform().name("flashtensors-reader-" + i).daemon(true).start(worker));
+    try {
+      for (int i = 0; i < workers; i++) {
+        started.add(
+            Thread.ofPlatform().name("flashtensors-reader-" + i).daemon(true).start(worker));
+      }
+    } catch (Throwable t) {
+      // No thread to be had: stop the ones started, then report it once they are done.
+      fail(failure, t, context);
     }
     boolean interrupted = false;
     for (Thread t : started) {
@@ -271,19 +278,46 @@ public final class FlashLoader {
     }
   }
 
-  private static void verify(
-      LoadPlan plan, LoadPlan.ReadChunk chunk, MemorySegment buffer, CRC32C crc)
-      throws FormatException {
+  /** Records the first failure (later ones are suppressed into it) and stops the readers. */
+  private static void fail(AtomicReference<Throwable> failure, Throwable t, LoadContext context) {
+    if (!failure.compareAndSet(null, t)
+        && failure.get() != t
+        && !(t instanceof CancellationException)) {
+      synchronized (failure) {
+        failure.get().addSuppressed(t);
+      }
+    }
+    context.cancel();
+  }
+
+  /**
+   * Reads a chunk one checksum block at a time and checks each block while it is still in the CPU
+   * cache: a second pass over a whole chunk would read it back from memory.
+   */
+  private static void readAndVerify(
+      LoadPlan plan,
+      LoadPlan.ReadChunk chunk,
+      SourceReader reader,
+      MemorySegment buffer,
+      CRC32C crc,
+      LoadContext context)
+      throws IOException {
     ModelFiles.SourceFile file = plan.model().files().get(chunk.file());
     ModelFiles.Checksums sums = file.checksums();
     int block = sums.blockSize();
+    long readNanos = 0;
+    long verifyNanos = 0;
     for (int at = 0; at < chunk.readLength(); at += block) {
       long fileOffset = chunk.fileOffset() + at;
       int n = Math.min(block, chunk.readLength() - at);
-      int index = (int) (fileOffset / block);
+      int bufferLength = Math.min(block, chunk.bufferLength() - at);
+      long t0 = System.nanoTime();
+      reader.read(fileOffset, n, bufferLength, buffer.asSlice(at));
+      long t1 = System.nanoTime();
       crc.reset();
       crc.update(buffer.asSlice(at, n).asByteBuffer());
       int actual = (int) crc.getValue();
+      int index = (int) (fileOffset / block);
       if (index >= sums.blocks() || actual != sums.block(index)) {
         throw new FormatException(
             file.path(),
@@ -295,7 +329,11 @@ public final class FlashLoader {
                     index < sums.blocks() ? sums.block(index) : 0,
                     actual));
       }
+      readNanos += t1 - t0;
+      verifyNanos += System.nanoTime() - t1;
     }
+    context.record("read", chunk.readLength(), readNanos);
+    context.record("verify", chunk.readLength(), verifyNanos);
   }
 
   private static void closeAll(List<SourceReader> readers) throws IOException {

@@ -14,15 +14,16 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Loads tensors into host memory: one page-aligned block per destination, all freed together when
- * the {@link LoadedModel} closes. Chunks that map one-to-one onto a destination (flash layouts) are
- * read straight into it; others (safetensors) go through a bounded set of staging buffers, {@code
- * poolSize} bytes in all, and are copied out segment by segment.
+ * the {@link LoadedModel} closes. By default tensors stay where their file put them: flash layouts
+ * and safetensors files are read straight into an image of the file, so a tensor is 4096-aligned
+ * from a flash layout and, from safetensors, aligned as the file aligns it (the reference writer
+ * aligns each tensor to its element size). With a larger alignment asked for, files whose tensors
+ * miss it go through a bounded set of staging buffers, {@code poolSize} bytes in all, and are
+ * copied out segment by segment.
  */
 public final class HostTarget implements LoadTarget<LoadedModel> {
 
-  /** Tensor offsets in host memory are aligned to a cache line pair, enough for vector loads. */
-  public static final int ALIGNMENT = 64;
-
+  private final int alignment;
   private final Arena arena = Arena.ofShared();
   private LoadPlan plan;
   private LoadContext context;
@@ -30,9 +31,26 @@ public final class HostTarget implements LoadTarget<LoadedModel> {
   private BlockingQueue<MemorySegment> staging;
   private boolean closed;
 
+  /** A target that keeps tensors where their files put them. */
+  public HostTarget() {
+    this(1);
+  }
+
+  /**
+   * A target that places every tensor at an offset that is a multiple of {@code alignment} (a power
+   * of two up to 4096) from a page boundary.
+   */
+  public HostTarget(int alignment) {
+    if (alignment <= 0 || Integer.bitCount(alignment) != 1 || alignment > LoadPlan.IO_ALIGNMENT) {
+      throw new IllegalArgumentException(
+          "alignment %d is not a power of two up to 4096".formatted(alignment));
+    }
+    this.alignment = alignment;
+  }
+
   @Override
   public int alignment() {
-    return ALIGNMENT;
+    return alignment;
   }
 
   @Override

@@ -21,10 +21,12 @@ import java.util.Objects;
  * <b>segments</b>: which bytes of the chunk go to which destination offset. <b>Placements</b> say
  * where each tensor ends up.
  *
- * <p>For a flash layout loaded onto one device the mapping is the identity: destination {@code i}
- * is partition {@code i} byte for byte, and every chunk is one segment, so a target may read
- * straight into the destination. Safetensors files (whose tensors are not aligned) and partitions
- * split over several devices are packed: each tensor lands at the next aligned offset of its
+ * <p>When every tensor of a file goes to one device and its offset suits the target's alignment,
+ * the destination is an image of the file: for a flash layout, destination {@code i} is partition
+ * {@code i} byte for byte; for a safetensors file, the file from the 4 KiB boundary before its
+ * data. Every chunk is then one segment and a target may read straight into the destination.
+ * Otherwise (safetensors offsets that miss the alignment, such as a GPU's 256 bytes, or a file
+ * split over several devices) tensors are packed: each lands at the next aligned offset of its
  * destination, and a chunk is read into a staging buffer and scattered.
  *
  * @param model the files and tensors on disk
@@ -61,10 +63,24 @@ public record LoadPlan(
    * @param device where it lives
    * @param file the source file whose tensors it holds
    * @param size bytes to allocate
-   * @param identity true when its bytes equal the source file's from offset 0 (flash partitions on
-   *     one device), so chunks may be read straight into it
+   * @param sourceOffset when the block is an image of its file, the file offset of its first byte
+   *     (byte {@code k} of the block is byte {@code sourceOffset + k} of the file, so chunks may be
+   *     read straight into it); -1 when tensors are packed into it from scattered segments
    */
-  public record Destination(int index, Device device, int file, long size, boolean identity) {}
+  public record Destination(int index, Device device, int file, long size, long sourceOffset) {
+
+    /**
+     * True when the block is a byte-for-byte image of its file from offset 0 (flash partitions).
+     */
+    public boolean identity() {
+      return sourceOffset == 0;
+    }
+
+    /** True when the block is an image of a contiguous range of its file. */
+    public boolean inPlace() {
+      return sourceOffset >= 0;
+    }
+  }
 
   /**
    * One read.
@@ -90,7 +106,7 @@ public record LoadPlan(
 
     /**
      * The destination range the whole buffer can be read into directly, when this chunk is one
-     * segment starting at byte 0 of the chunk in an identity destination; else null.
+     * segment starting at byte 0 of the chunk in an in-place destination; else null.
      */
     public Segment directSegment(List<Destination> destinations) {
       if (segments.size() != 1) {
@@ -100,7 +116,7 @@ public record LoadPlan(
       Destination d = destinations.get(s.destination());
       boolean whole = s.chunkOffset() == 0 && s.length() == readLength;
       boolean fits = s.destinationOffset() + bufferLength <= d.size();
-      return d.identity() && whole && fits ? s : null;
+      return d.inPlace() && whole && fits ? s : null;
     }
   }
 
@@ -246,28 +262,42 @@ public record LoadPlan(
         devices.put(t, deviceMap.deviceFor(t.name()));
       }
       List<Device> used = devices.values().stream().distinct().toList();
-      boolean aligned = tensors.stream().allMatch(t -> t.offset() % alignment == 0);
-      boolean identity =
-          used.size() == 1 && aligned && file.dataStart() == 0 && file.size() % IO_ALIGNMENT == 0;
-      if (identity) {
-        planIdentity(fileIndex, file, tensors, used.getFirst(), fileChunk);
+      long regionStart = file.dataStart() / IO_ALIGNMENT * IO_ALIGNMENT;
+      if (file.checksums() != null) {
+        regionStart = regionStart / fileChunk * fileChunk;
+      }
+      long start = regionStart;
+      boolean aligned = tensors.stream().allMatch(t -> (t.offset() - start) % alignment == 0);
+      if (used.size() == 1 && aligned) {
+        planInPlace(fileIndex, file, tensors, used.getFirst(), fileChunk, regionStart);
       } else {
         planPacked(fileIndex, file, tensors, devices, fileChunk);
       }
     }
 
-    private void planIdentity(
+    /**
+     * The destination is an image of the file from {@code regionStart} (a multiple of 4 KiB): flash
+     * partitions from 0, safetensors files from just before their data. Each chunk is one segment.
+     */
+    private void planInPlace(
         int fileIndex,
         ModelFiles.SourceFile file,
         List<ModelFiles.StoredTensor> tensors,
         Device device,
-        long fileChunk) {
+        long fileChunk,
+        long regionStart) {
       int dest = destinations.size();
-      destinations.add(new Destination(dest, device, fileIndex, file.size(), true));
+      long size = alignUp(file.size() - regionStart, IO_ALIGNMENT);
+      destinations.add(new Destination(dest, device, fileIndex, size, regionStart));
       for (ModelFiles.StoredTensor t : tensors) {
-        placements.add(new Placement(t.name(), t.dtype(), t.shape(), dest, t.offset(), t.length()));
+        placements.add(
+            new Placement(
+                t.name(), t.dtype(), t.shape(), dest, t.offset() - regionStart, t.length()));
       }
-      for (long off = 0; off < file.size(); off += fileChunk) {
+      if (tensors.stream().allMatch(t -> t.length() == 0)) {
+        return;
+      }
+      for (long off = regionStart; off < file.size(); off += fileChunk) {
         int length = (int) Math.min(fileChunk, file.size() - off);
         chunks.add(
             new ReadChunk(
@@ -275,8 +305,8 @@ public record LoadPlan(
                 fileIndex,
                 off,
                 length,
-                length,
-                List.of(new Segment(0, dest, off, length))));
+                (int) alignUp(length, IO_ALIGNMENT),
+                List.of(new Segment(0, dest, off - regionStart, length))));
       }
     }
 
@@ -322,7 +352,7 @@ public record LoadPlan(
                       device,
                       fileIndex,
                       alignUp(cursor.getOrDefault(dest, 0L), alignment),
-                      false)));
+                      -1)));
       List<Range> sorted =
           ranges.values().stream()
               .filter(r -> r.length() > 0)

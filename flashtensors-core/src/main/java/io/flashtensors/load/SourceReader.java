@@ -25,11 +25,27 @@ final class SourceReader implements AutoCloseable {
   private final long blockSize;
   private volatile boolean directFailed;
 
+  /** Opens a file for reading, with O_DIRECT or without; tests substitute a refusing one. */
+  @FunctionalInterface
+  interface Opener {
+    Opener DEFAULT =
+        (path, direct) ->
+            direct
+                ? FileChannel.open(path, StandardOpenOption.READ, ExtendedOpenOption.DIRECT)
+                : FileChannel.open(path, StandardOpenOption.READ);
+
+    FileChannel open(Path path, boolean direct) throws IOException;
+  }
+
   SourceReader(ModelFiles.SourceFile file, DirectIo mode) throws IOException {
+    this(file, mode, Opener.DEFAULT);
+  }
+
+  SourceReader(ModelFiles.SourceFile file, DirectIo mode, Opener opener) throws IOException {
     this.file = file;
     Path path = file.path();
     try {
-      this.buffered = FileChannel.open(path, StandardOpenOption.READ);
+      this.buffered = opener.open(path, false);
     } catch (NoSuchFileException e) {
       throw new FormatException(path, "no such file", e);
     }
@@ -46,7 +62,7 @@ final class SourceReader implements AutoCloseable {
       try {
         block = Files.getFileStore(path).getBlockSize();
         if (block > 0 && LoadPlan.IO_ALIGNMENT % block == 0) {
-          opened = FileChannel.open(path, StandardOpenOption.READ, ExtendedOpenOption.DIRECT);
+          opened = opener.open(path, true);
         } else {
           refusal = new IOException("block size " + block + " does not divide 4096");
         }
@@ -73,45 +89,53 @@ final class SourceReader implements AutoCloseable {
    * buffer}.
    */
   void read(LoadPlan.ReadChunk chunk, MemorySegment buffer) throws IOException {
-    long position = chunk.fileOffset();
-    int wanted = chunk.readLength();
+    read(chunk.fileOffset(), chunk.readLength(), chunk.bufferLength(), buffer);
+  }
+
+  /**
+   * Reads {@code length} bytes at {@code position} into the start of {@code buffer}. With O_DIRECT
+   * the read covers {@code bufferLength} bytes (a multiple of the block size) when the buffer is
+   * that long and aligned; bytes past {@code length} are then left as the file had them, or as they
+   * were past its end.
+   */
+  void read(long position, int length, int bufferLength, MemorySegment buffer) throws IOException {
     int done = 0;
-    if (direct != null && !directFailed && aligned(chunk, buffer)) {
-      ByteBuffer target = buffer.asSlice(0, chunk.bufferLength()).asByteBuffer();
+    if (direct != null && !directFailed && aligned(position, bufferLength, buffer)) {
+      ByteBuffer target = buffer.asSlice(0, bufferLength).asByteBuffer();
       try {
-        while (done < wanted) {
+        while (done < length) {
           int n = direct.read(target, position + done);
           if (n <= 0 || target.position() % blockSize != 0) {
             break;
           }
           done = target.position();
         }
-        done = Math.min(target.position(), wanted);
+        done = Math.min(target.position(), length);
       } catch (IOException e) {
         // The file system rejected the O_DIRECT read itself (EINVAL): fall back for this file.
         directFailed = true;
         done = 0;
       }
     }
-    if (done < wanted) {
-      ByteBuffer target = buffer.asSlice(done, wanted - done).asByteBuffer();
+    if (done < length) {
+      ByteBuffer target = buffer.asSlice(done, length - done).asByteBuffer();
       while (target.hasRemaining()) {
         int n = buffered.read(target, position + done + target.position());
         if (n < 0) {
           throw new FormatException(
               file.path(),
               "ended at byte %d while reading [%d, %d): the file is truncated"
-                  .formatted(position + done + target.position(), position, position + wanted));
+                  .formatted(position + done + target.position(), position, position + length));
         }
       }
     }
   }
 
-  private boolean aligned(LoadPlan.ReadChunk chunk, MemorySegment buffer) {
+  private boolean aligned(long position, int bufferLength, MemorySegment buffer) {
     return buffer.address() % blockSize == 0
-        && chunk.fileOffset() % blockSize == 0
-        && chunk.bufferLength() % blockSize == 0
-        && buffer.byteSize() >= chunk.bufferLength();
+        && position % blockSize == 0
+        && bufferLength % blockSize == 0
+        && buffer.byteSize() >= bufferLength;
   }
 
   @Override

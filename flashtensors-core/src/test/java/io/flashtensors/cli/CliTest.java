@@ -76,6 +76,11 @@ class CliTest {
 
   @Test
   void failuresPrintOneErrorLineAndExitNonZero() throws Exception {
+    Path blocked = Files.writeString(dir.resolve("a-file"), "x");
+    Run notAFolder = run("convert", source.toString(), blocked.resolve("out").toString());
+    assertThat(notAFolder.exitCode()).isEqualTo(1);
+    assertThat(notAFolder.err()).startsWith("error: " + blocked);
+
     Run missing = run("load", dir.resolve("nope").toString());
     assertThat(missing.exitCode()).isEqualTo(1);
     assertThat(missing.err())

@@ -99,7 +99,9 @@ class CudaTest {
         .hasMessageContaining("native");
     try (Arena arena = Arena.ofConfined()) {
       MemorySegment s = arena.allocate(64);
-      assertThat(CudaPointers.host(s).toString()).contains("byteOffset=" + s.address() + "]");
+      assertThat(CudaPointers.host(s).toString())
+          .contains("nativePointer=0x" + Long.toHexString(s.address()))
+          .contains("byteOffset=0");
     }
   }
 }

@@ -181,6 +181,29 @@ class FlashLoaderTest {
   }
 
   @Test
+  void safetensorsLoadInPlaceByDefaultAndStagedWhenAnAlignmentIsAsked() throws Exception {
+    Path st = dir.resolve("st");
+    io.flashtensors.format.Safetensors.write(st.resolve("model.safetensors"), tensors, Map.of());
+    FlashLoader loader = FlashLoader.builder().threads(3).chunkSize(64 << 10).build();
+    try (LoadedModel inPlace = loader.load(st)) {
+      assertThat(inPlace.metrics().stage("place").bytes()).isPositive();
+      assertThat(inPlace.hostBytes())
+          .isLessThan(Files.size(st.resolve("model.safetensors")) + 8192);
+      for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
+        assertThat(TestTensors.sameContent(inPlace.tensor(e.getKey()), e.getValue())).isTrue();
+      }
+    }
+    try (LoadedModel aligned = loader.load(st, DeviceMap.cpu(), new HostTarget(4096))) {
+      for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
+        Tensor t = aligned.tensor(e.getKey());
+        assertThat(TestTensors.sameContent(t, e.getValue())).isTrue();
+        assertThat(t.data().address() % 4096).isZero();
+      }
+    }
+    assertThatThrownBy(() -> new HostTarget(48)).hasMessageContaining("alignment 48");
+  }
+
+  @Test
   void anEmptyTensorDictRoundTrips() throws Exception {
     Path empty = dir.resolve("empty");
     TensorDict.save(Map.of(), empty);

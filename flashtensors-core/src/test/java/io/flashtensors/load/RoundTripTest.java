@@ -73,7 +73,9 @@ class RoundTripTest {
           assertThat(TestTensors.sameContent(loaded, e.getValue()))
               .as("%s from %s", e.getKey(), path.getFileName())
               .isTrue();
-          assertThat(loaded.data().address() % HostTarget.ALIGNMENT).as(e.getKey()).isZero();
+          if (path == flash) {
+            assertThat(loaded.data().address() % 4096).as(e.getKey()).isZero();
+          }
         }
         assertThat(model.metrics().verified()).isEqualTo(verify && path == flash);
         assertThat(model.metrics().bytes()).isPositive();

@@ -16,11 +16,18 @@ import java.util.List;
 public final class CudaBackend implements GpuBackend {
 
   private final List<CudaDevice> devices;
+  private final PinnedMemory pinnedMemory;
 
   /** The visible devices; throws {@code CudaUnavailableException} without CUDA. */
   public CudaBackend() {
+    this(PinnedMemory.HOST_ALLOC);
+  }
+
+  /** The visible devices, with pinned slabs made as {@code pinnedMemory} says. */
+  public CudaBackend(PinnedMemory pinnedMemory) {
     Cuda.requireAvailable();
     this.devices = Cuda.devices();
+    this.pinnedMemory = pinnedMemory;
   }
 
   private CudaContext context(int device) {
@@ -53,7 +60,10 @@ public final class CudaBackend implements GpuBackend {
 
   @Override
   public HostSlab allocatePinned(long bytes) {
-    return context(0).allocatePinned(bytes);
+    return switch (pinnedMemory) {
+      case HOST_ALLOC -> context(0).allocatePinned(bytes);
+      case REGISTERED -> context(0).allocateRegistered(bytes);
+    };
   }
 
   @Override
@@ -80,6 +90,11 @@ public final class CudaBackend implements GpuBackend {
     @Override
     public void copyToHost(long offset, MemorySegment dst) {
       buffer.copyToHost(offset, dst);
+    }
+
+    @Override
+    public void fill(byte value) {
+      buffer.fill(value);
     }
 
     @Override

@@ -51,6 +51,9 @@ final class DeviceImage {
       for (LoadPlan.Destination d : plan.destinations()) {
         if (d.size() > 0) {
           allocations[d.index()] = allocateOne(loader, plan, d);
+          if (loader.options().prefaultDeviceMemory()) {
+            allocations[d.index()].fill((byte) 0);
+          }
         }
       }
     } catch (RuntimeException | Error e) {

@@ -45,6 +45,9 @@ public interface GpuBackend {
     /** Copies bytes back to host memory, waiting (for checks and tests). */
     void copyToHost(long offset, MemorySegment dst);
 
+    /** Sets every byte to {@code value}, waiting. */
+    void fill(byte value);
+
     /** Frees the memory; closing twice does nothing. */
     @Override
     void close();

@@ -7,6 +7,7 @@ import io.flashtensors.load.DeviceMap;
 import io.flashtensors.load.FlashLoader;
 import io.flashtensors.load.LoadPlan;
 import io.flashtensors.memory.Bytes;
+import io.flashtensors.memory.PinnedChunk;
 import io.flashtensors.memory.PinnedPool;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -113,7 +114,7 @@ public final class GpuLoader implements AutoCloseable {
    * @throws io.flashtensors.cuda.CudaUnavailableException without a CUDA driver or device
    */
   public static GpuLoader create(GpuLoaderOptions options) {
-    return create(options, new CudaBackend());
+    return create(options, new CudaBackend(options.pinnedMemory()));
   }
 
   /** A loader on {@code backend}; allocates the pool now. */
@@ -409,6 +410,59 @@ public final class GpuLoader implements AutoCloseable {
         (int) cache.list().stream().filter(ResidentModel::ready).count(),
         pool.allocationTime().toNanos() / 1e9,
         held);
+  }
+
+  /** The device memory a {@link #probeHostToDevice} round copies into. */
+  public enum ProbeTarget {
+    /** One allocation, reused by every round (warm). */
+    REUSED,
+    /** A fresh allocation each round, as a load makes. */
+    FRESH,
+    /** A fresh allocation each round, written once on the GPU before the timed copies. */
+    FRESH_PREFAULTED
+  }
+
+  /**
+   * Measures pinned host to GPU bandwidth over the pool's own memory: copies every free chunk to
+   * {@code device}, {@code rounds} times, and returns the median GB/s (10^9 bytes) of the copies
+   * alone. This is the ceiling of a resident load over a footprint as large as the pool. Needs that
+   * much free device memory; meant for when no load is in flight.
+   */
+  public double probeHostToDevice(int device, int rounds, ProbeTarget target) {
+    List<PinnedChunk> chunks = pool.tryAcquire(pool.freeChunks());
+    if (chunks.isEmpty()) {
+      throw new IllegalStateException("the pinned pool has no free chunk to probe with");
+    }
+    long bytes = chunks.size() * pool.chunkSize();
+    GpuBackend.Allocation reused = null;
+    try {
+      double[] rates = new double[rounds];
+      for (int r = 0; r < rounds; r++) {
+        if (reused == null || target != ProbeTarget.REUSED) {
+          if (reused != null) {
+            reused.close();
+          }
+          reused = backend.allocate(device, bytes);
+          if (target == ProbeTarget.FRESH_PREFAULTED) {
+            reused.fill((byte) 0);
+          }
+        }
+        CopyLanes lanes = new CopyLanes(this);
+        long t0 = System.nanoTime();
+        for (int k = 0; k < chunks.size(); k++) {
+          lanes.pick(device, k).copyAsync(chunks.get(k).segment(), reused, k * pool.chunkSize());
+        }
+        lanes.awaitAll();
+        rates[r] = bytes / (double) (System.nanoTime() - t0);
+      }
+      java.util.Arrays.sort(rates);
+      return rates[rounds / 2];
+    } finally {
+      if (reused != null) {
+        reused.close();
+      }
+      pool.release(chunks);
+    }
   }
 
   /**

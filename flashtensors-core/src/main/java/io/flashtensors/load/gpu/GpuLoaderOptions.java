@@ -19,6 +19,9 @@ import java.util.Objects;
  * @param directIo whether reads bypass the page cache
  * @param verifyChecksums whether flash layout chunks are checked against their CRC32C
  * @param poolAllocationThreads threads that pin the pool's slabs at start
+ * @param pinnedMemory how the pool's slabs are made and pinned
+ * @param prefaultDeviceMemory whether each new device allocation is written once (a device-side
+ *     memset, at HBM speed) before the copies into it
  */
 public record GpuLoaderOptions(
     long memPoolSize,
@@ -29,10 +32,13 @@ public record GpuLoaderOptions(
     int ringChunks,
     DirectIo directIo,
     boolean verifyChecksums,
-    int poolAllocationThreads) {
+    int poolAllocationThreads,
+    PinnedMemory pinnedMemory,
+    boolean prefaultDeviceMemory) {
 
   public GpuLoaderOptions {
     Objects.requireNonNull(directIo, "directIo");
+    Objects.requireNonNull(pinnedMemory, "pinnedMemory");
     if (chunkSize < 4096 || chunkSize % 4096 != 0 || chunkSize > (1L << 30)) {
       throw new IllegalArgumentException(
           "chunk-size must be a multiple of 4 KiB between 4 KiB and 1 GiB, not " + chunkSize);
@@ -82,7 +88,9 @@ public record GpuLoaderOptions(
         .ringChunks(ringChunks)
         .directIo(directIo)
         .verifyChecksums(verifyChecksums)
-        .poolAllocationThreads(poolAllocationThreads);
+        .poolAllocationThreads(poolAllocationThreads)
+        .pinnedMemory(pinnedMemory)
+        .prefaultDeviceMemory(prefaultDeviceMemory);
   }
 
   /** Builds {@link GpuLoaderOptions}. */
@@ -96,6 +104,8 @@ public record GpuLoaderOptions(
     private DirectIo directIo = DirectIo.OFF;
     private boolean verifyChecksums;
     private int poolAllocationThreads = 4;
+    private PinnedMemory pinnedMemory = PinnedMemory.HOST_ALLOC;
+    private boolean prefaultDeviceMemory;
 
     private Builder() {}
 
@@ -156,6 +166,21 @@ public record GpuLoaderOptions(
       return this;
     }
 
+    /** How the pool's slabs are made (default {@link PinnedMemory#HOST_ALLOC}). */
+    public Builder pinnedMemory(PinnedMemory pinnedMemory) {
+      this.pinnedMemory = pinnedMemory;
+      return this;
+    }
+
+    /**
+     * Write each new device allocation once on the GPU before copying into it (default false); see
+     * docs/benchmarks.md for what it buys on the H100.
+     */
+    public Builder prefaultDeviceMemory(boolean prefault) {
+      this.prefaultDeviceMemory = prefault;
+      return this;
+    }
+
     public GpuLoaderOptions build() {
       return new GpuLoaderOptions(
           memPoolSize,
@@ -166,7 +191,9 @@ public record GpuLoaderOptions(
           ringChunks > 0 ? ringChunks : Math.max(4, 2 * threads),
           directIo,
           verifyChecksums,
-          poolAllocationThreads);
+          poolAllocationThreads,
+          pinnedMemory,
+          prefaultDeviceMemory);
     }
   }
 }

@@ -62,6 +62,11 @@ class ForwardingBackend implements GpuBackend {
     }
 
     @Override
+    public void fill(byte value) {
+      inner.fill(value);
+    }
+
+    @Override
     public void close() {
       inner.close();
     }

@@ -54,6 +54,16 @@ class GpuLoaderCudaTest {
     assumeTrue(Cuda.isAvailable(), () -> "GPU tests skipped: " + Cuda.availability().reason());
     ctx = Cuda.device(0).context();
     cuda = new CudaBackend();
+    // The driver sets up some state on first use of streams, events and allocations and keeps it;
+    // do that now so that cuMemGetInfo before and after a test compares like with like.
+    try (GpuBackend.Stream s = cuda.openStream(0);
+        GpuBackend.Allocation a = cuda.allocate(0, 64 * MIB);
+        var slab = cuda.allocatePinned(MIB)) {
+      s.copyAsync(slab.segment(), a, 0);
+      try (GpuBackend.Fence f = s.fence()) {
+        f.await();
+      }
+    }
   }
 
   @AfterAll
@@ -91,12 +101,25 @@ class GpuLoaderCudaTest {
     return path;
   }
 
-  /** Device memory must come back exactly: nothing leaked, nothing freed twice. */
-  private static void assertMemoryBack(GpuLoader loader, long freeBefore) throws Exception {
+  /** The loader is idle and no load holds a pinned chunk or device memory. */
+  private static void assertIdle(GpuLoader loader) throws Exception {
     assertThat(loader.awaitIdle(Duration.ofSeconds(30))).isTrue();
-    assertThat(ctx.memoryInfo().free()).as("cuMemGetInfo free").isEqualTo(freeBefore);
     assertThat(loader.metrics().poolUsedBytes() - loader.metrics().poolResidentBytes()).isZero();
+    assertThat(loader.metrics().deviceBytesHeld().values()).allMatch(v -> v == 0);
   }
+
+  /**
+   * Device memory came back (checked once the loader's streams are gone too). The driver keeps
+   * bookkeeping for streams and events in 2 MiB pages that it returns lazily, so free memory may
+   * differ by one such page; every allocation these tests make is larger, so a leak still shows.
+   */
+  private static void assertMemoryBack(long freeBefore) {
+    assertThat(ctx.memoryInfo().free())
+        .as("cuMemGetInfo free")
+        .isCloseTo(freeBefore, org.assertj.core.data.Offset.offset(DRIVER_PAGE));
+  }
+
+  static final long DRIVER_PAGE = 2 * MIB;
 
   @ParameterizedTest(name = "chunk {0} MiB, {1}")
   @CsvSource({"1, safetensors", "1, flash", "4, safetensors", "4, flash"})
@@ -119,8 +142,9 @@ class GpuLoaderCudaTest {
           assertSameBytes(model, source);
         }
       }
-      assertMemoryBack(loader, before);
+      assertIdle(loader);
     }
+    assertMemoryBack(before);
   }
 
   @Test
@@ -150,8 +174,9 @@ class GpuLoaderCudaTest {
         assertThat(hit.report().source()).isEqualTo(LoadSource.RESIDENT);
         assertSameBytes(hit, contents[0]);
       }
-      assertMemoryBack(loader, before);
+      assertIdle(loader);
     }
+    assertMemoryBack(before);
   }
 
   @SuppressWarnings("unchecked")
@@ -177,8 +202,9 @@ class GpuLoaderCudaTest {
           assertSameBytes(model, source);
         }
       }
-      assertMemoryBack(loader, before);
+      assertIdle(loader);
     }
+    assertMemoryBack(before);
   }
 
   @Test
@@ -192,11 +218,12 @@ class GpuLoaderCudaTest {
       Thread.sleep(150);
       assertThat(load.cancel(true)).isTrue();
       assertThatThrownBy(load::get).isInstanceOf(CancellationException.class);
-      assertMemoryBack(loader, before);
+      assertIdle(loader);
       assertThat(loader.metrics().poolUsedBytes()).isZero();
       assertThat(loader.residentModels()).isEmpty();
       assertThat(loader.metrics().cancelledLoads()).isEqualTo(1);
     }
+    assertMemoryBack(before);
   }
 
   @Test
@@ -217,10 +244,11 @@ class GpuLoaderCudaTest {
           .isInstanceOf(GpuLoadException.class)
           .hasMessageContaining("needs ")
           .hasMessageContaining("on GPU 0");
-      assertMemoryBack(loader, before);
+      assertIdle(loader);
     } finally {
       Files.delete(huge);
     }
+    assertMemoryBack(before);
   }
 
   @Test
@@ -230,15 +258,17 @@ class GpuLoaderCudaTest {
     ForwardingBackend lying = new ForwardingBackend(cuda, 1);
     lying.reportAllMemoryFree = true; // the loader's pre-check passes; cuMemAlloc must refuse
     MemoryInfo info = ctx.memoryInfo();
-    try (DeviceBuffer hog = ctx.allocate(info.free() - 96 * MIB);
-        GpuLoader loader = loader(lying, 64 * MIB, 4 * MIB)) {
+    try (DeviceBuffer hog = ctx.allocate(info.free() - 96 * MIB)) {
       long before = ctx.memoryInfo().free();
-      assertThatThrownBy(() -> loader.load(path, GPU0).get())
-          .cause()
-          .isInstanceOf(GpuLoadException.class)
-          .hasMessageStartingWith("GPU 0 ran out of memory allocating")
-          .hasMessageContaining("CUDA_ERROR_OUT_OF_MEMORY");
-      assertMemoryBack(loader, before);
+      try (GpuLoader loader = loader(lying, 64 * MIB, 4 * MIB)) {
+        assertThatThrownBy(() -> loader.load(path, GPU0).get())
+            .cause()
+            .isInstanceOf(GpuLoadException.class)
+            .hasMessageStartingWith("GPU 0 ran out of memory allocating")
+            .hasMessageContaining("CUDA_ERROR_OUT_OF_MEMORY");
+        assertIdle(loader);
+      }
+      assertMemoryBack(before);
       assertThat(hog.byteSize()).isPositive();
     }
   }
@@ -247,15 +277,17 @@ class GpuLoaderCudaTest {
   void aLoadNeedingMoreThanIsFreeFailsBeforeItStarts() throws Exception {
     Path path = safetensors("oom", model(4, 16_000_000, 41), 70 * MIB);
     MemoryInfo info = ctx.memoryInfo();
-    try (DeviceBuffer hog = ctx.allocate(info.free() - 96 * MIB);
-        GpuLoader loader = loader(cuda, 64 * MIB, 4 * MIB)) {
+    try (DeviceBuffer hog = ctx.allocate(info.free() - 96 * MIB)) {
       long before = ctx.memoryInfo().free();
-      assertThatThrownBy(() -> loader.load(path, GPU0).get())
-          .cause()
-          .isInstanceOf(GpuLoadException.class)
-          .hasMessageContaining("which has")
-          .hasMessageContaining("free of");
-      assertMemoryBack(loader, before);
+      try (GpuLoader loader = loader(cuda, 64 * MIB, 4 * MIB)) {
+        assertThatThrownBy(() -> loader.load(path, GPU0).get())
+            .cause()
+            .isInstanceOf(GpuLoadException.class)
+            .hasMessageContaining("which has")
+            .hasMessageContaining("free of");
+        assertIdle(loader);
+      }
+      assertMemoryBack(before);
       assertThat(hog.byteSize()).isPositive();
     }
   }

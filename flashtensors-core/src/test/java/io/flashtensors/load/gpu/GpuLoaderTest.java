@@ -521,6 +521,18 @@ class GpuLoaderTest {
   }
 
   @Test
+  void theHostToDeviceProbeCopiesTheWholePoolAndGivesItBack() throws Exception {
+    SimulatedGpuBackend backend = new SimulatedGpuBackend(1, 64 * MIB);
+    GpuLoader loader = loader(backend, 2 * MIB, 64 * KIB);
+    for (GpuLoader.ProbeTarget target : GpuLoader.ProbeTarget.values()) {
+      assertThat(loader.probeHostToDevice(0, 3, target)).isPositive();
+    }
+    assertThat(backend.copies()).isEqualTo(3 * 3 * 32);
+    assertThat(loader.metrics().poolUsedBytes()).isZero();
+    assertNothingHeld(loader, backend);
+  }
+
+  @Test
   void theTensorDictApiLoadsOntoAGpuMap() throws Exception {
     Map<String, Tensor> source = TestTensors.everyDtype(arena, 11);
     Path folder = dir.resolve("dict");

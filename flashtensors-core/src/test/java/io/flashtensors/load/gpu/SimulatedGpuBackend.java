@@ -154,6 +154,11 @@ final class SimulatedGpuBackend implements GpuBackend {
     }
 
     @Override
+    public void fill(byte value) {
+      memory.fill(value);
+    }
+
+    @Override
     public synchronized void close() {
       if (!closed) {
         closed = true;
