@@ -35,7 +35,7 @@ for stage in "$@"; do
   case "$stage" in
     tests)
       rm -rf /tmp/ft-test-classes && mkdir -p /tmp/ft-test-classes
-      (cd /tmp/ft-test-classes && unzip -q "$here/lib/flashtensors-core-tests.jar")
+      python3 -m zipfile -e "$here/lib/flashtensors-core-tests.jar" /tmp/ft-test-classes
       (cd "$here" && timeout "${TESTS_TIMEOUT:-240}" "${JAVA[@]}" -jar "$here/junit-console.jar" execute \
         --class-path "/tmp/ft-test-classes:$CP" --scan-class-path /tmp/ft-test-classes \
         --include-package io.flashtensors.llm.qwen3.cuda --include-tag gpu \

@@ -250,52 +250,85 @@ FT_KERNEL void __launch_bounds__(ft::SAMPLE_THREADS)
     // Fast path: the prepare pass's histogram names the coarse bin holding the k-th largest;
     // every token from that bin up is a candidate. Gather them in id order in one pass, then find
     // the exact k-th among them.
-    if (tid == 0) {
-      int cum = 0, b = HIST_BINS - 1;
-      for (; b > 0; --b) {
-        if (cum + s_hist[b] >= top_k) break;
-        cum += s_hist[b];
-      }
-      sh_i[2] = b;
-      sh_i[3] = cum + s_hist[b];
+    // The bin where the count from the top reaches k: thread t owns bins 2047-2t and 2046-2t, an
+    // exclusive scan over threads gives the count of every higher bin.
+    static_assert(HIST_BINS == 2 * SAMPLE_THREADS, "two histogram bins a thread");
+    const int b0 = HIST_BINS - 1 - 2 * tid;
+    const int c0 = s_hist[b0], c1 = s_hist[b0 - 1];
+    int all;
+    const int higher = block_exclusive_scan(c0 + c1, scan_scratch, &all);
+    if (higher < top_k && higher + c0 + c1 >= top_k) {
+      const bool first = higher + c0 >= top_k;
+      sh_i[2] = first ? b0 : b0 - 1;
+      sh_i[3] = higher + c0 + (first ? 0 : c1);
     }
     __syncthreads();
     const uint32_t lowest = (uint32_t)sh_i[2] << (32 - HIST_BITS);
     const int candidates = sh_i[3];
     if (candidates <= SAMPLE_CAP) {
-      // Ordered compaction (coalesced): warp ballots, then the warps' offsets.
+      // Ordered compaction (coalesced, eight loads in flight a thread): warp ballots, then the
+      // warps' offsets. Ids stay in ascending order.
+      constexpr int U = 8;
       int base_out = 0;
       const int warp = tid / WARP, lane = tid % WARP;
-      for (int base = 0; base < V; base += blockDim.x) {
-        const int i = base + tid;
-        const float s = i < V ? work[i] : -INFINITY;
-        const bool take = i < V && float_key(s) >= lowest;
-        const unsigned ballot = __ballot_sync(0xffffffffu, take);
-        if (lane == 0) scan_scratch[warp] = __popc(ballot);
-        __syncthreads();
-        int before = 0, total = 0;
-        for (int w = 0; w < (int)(blockDim.x / WARP); ++w) {
-          before += w < warp ? scan_scratch[w] : 0;
-          total += scan_scratch[w];
+      for (int base = 0; base < V; base += SAMPLE_THREADS * U) {
+        float vals[U];
+#pragma unroll
+        for (int u = 0; u < U; ++u) {
+          const int i = base + u * SAMPLE_THREADS + tid;
+          vals[u] = i < V ? work[i] : -INFINITY;
         }
-        if (take) {
-          const int j = base_out + before + __popc(ballot & ((1u << lane) - 1));
-          s_e[j] = s;
-          s_idx[j] = i;
+#pragma unroll
+        for (int u = 0; u < U; ++u) {
+          const int i = base + u * SAMPLE_THREADS + tid;
+          const bool take = i < V && float_key(vals[u]) >= lowest;
+          const unsigned ballot = __ballot_sync(0xffffffffu, take);
+          if (lane == 0) scan_scratch[warp] = __popc(ballot);
+          __syncthreads();
+          int before = 0, total = 0;
+          for (int w = 0; w < SAMPLE_THREADS / WARP; ++w) {
+            const int c = scan_scratch[w];
+            before += w < warp ? c : 0;
+            total += c;
+          }
+          if (take) {
+            const int j = base_out + before + __popc(ballot & ((1u << lane) - 1));
+            s_e[j] = vals[u];
+            s_idx[j] = i;
+          }
+          base_out += total;
+          __syncthreads();
         }
-        base_out += total;
-        __syncthreads();
       }
       const uint32_t key = radix_kth_largest(
           candidates, top_k, [&](int j) { return float_key(s_e[j]); }, hist_scratch, sh_i);
       kth = key_float(key);
-      // Keep the candidates >= kth (still in id order) and turn values into exp(s - M).
-      for (int j = tid; j < candidates; j += blockDim.x) {
-        const bool keep = s_e[j] >= kth && s_e[j] != -INFINITY;
-        s_keep[j] = keep;
-        if (keep) s_e[j] = (float)exp((double)(s_e[j] - M));
+      // Keep only the candidates >= kth, still in id order, as exp(s - M): thread t reads entries
+      // 2t and 2t+1, a scan places the kept ones.
+      float e[2];
+      int ids[2];
+      bool keep[2];
+      int mine = 0;
+#pragma unroll
+      for (int q = 0; q < 2; ++q) {
+        const int j = 2 * tid + q;
+        keep[q] = j < candidates && s_e[j] >= kth && s_e[j] != -INFINITY;
+        e[q] = keep[q] ? (float)exp((double)(s_e[j] - M)) : 0.f;
+        ids[q] = j < candidates ? s_idx[j] : 0;
+        mine += keep[q] ? 1 : 0;
       }
-      n = candidates;  // the list length; s_keep marks the kept ones
+      int kept_total;
+      int at = block_exclusive_scan(mine, scan_scratch, &kept_total);
+#pragma unroll
+      for (int q = 0; q < 2; ++q) {
+        if (keep[q]) {
+          s_e[at] = e[q];
+          s_idx[at] = ids[q];
+          s_keep[at] = 1;
+          ++at;
+        }
+      }
+      n = kept_total;
       __syncthreads();
     }
   }

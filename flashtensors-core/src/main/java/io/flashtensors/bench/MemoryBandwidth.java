@@ -20,8 +20,17 @@ public final class MemoryBandwidth {
 
   private MemoryBandwidth() {}
 
-  /** Reads every segment once; returns a checksum of their contents. */
+  /**
+   * Reads every segment once; returns a checksum of their contents. Runs on the runner's workers
+   * (as the engine's forward pass does), each segment split over all of them.
+   */
   public static long read(List<MemorySegment> segments, ParallelRunner runner) {
+    long[] result = new long[1];
+    runner.execute(() -> result[0] = readAll(segments, runner));
+    return result[0];
+  }
+
+  private static long readAll(List<MemorySegment> segments, ParallelRunner runner) {
     long checksum = 0;
     for (MemorySegment segment : segments) {
       long blocks = (segment.byteSize() + BLOCK - 1) / BLOCK;

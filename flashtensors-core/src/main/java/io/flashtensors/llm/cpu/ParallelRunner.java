@@ -1,6 +1,7 @@
 package io.flashtensors.llm.cpu;
 
 import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.ForkJoinTask;
 import java.util.concurrent.ForkJoinWorkerThread;
 import java.util.concurrent.RecursiveAction;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -83,7 +84,28 @@ public final class ParallelRunner implements AutoCloseable {
       body.run(0, 0, n);
       return;
     }
-    pool.invoke(new Split(body, n, chunks, 0, chunks));
+    Split split = new Split(body, n, chunks, 0, chunks);
+    if (onWorker()) {
+      split.invoke(); // this worker computes its share; the others steal the rest
+    } else {
+      pool.invoke(split);
+    }
+  }
+
+  /**
+   * Runs {@code action} on a worker of the pool and waits for it. Loops it splits then start on a
+   * running worker, which works on them itself instead of handing every loop to sleeping threads.
+   */
+  public void execute(Runnable action) {
+    if (pool == null || onWorker()) {
+      action.run();
+    } else {
+      pool.invoke(ForkJoinTask.adapt(action));
+    }
+  }
+
+  private boolean onWorker() {
+    return Thread.currentThread() instanceof ForkJoinWorkerThread w && w.getPool() == pool;
   }
 
   @Override

@@ -17,6 +17,7 @@ final class AddedTokenMatcher {
   record Match(AddedToken token, int start, int end) {}
 
   private final Map<Character, AddedToken[]> byFirstChar = new HashMap<>();
+  private final boolean[] isFirstChar = new boolean[Character.MAX_VALUE + 1];
   private final boolean empty;
 
   AddedTokenMatcher(List<AddedToken> tokens) {
@@ -32,6 +33,7 @@ final class AddedTokenMatcher {
           Arrays.sort(
               sorted, Comparator.comparingInt((AddedToken t) -> t.content().length()).reversed());
           byFirstChar.put(c, sorted);
+          isFirstChar[c] = true;
         });
     empty = byFirstChar.isEmpty();
   }
@@ -45,6 +47,10 @@ final class AddedTokenMatcher {
     int previousEnd = 0;
     int i = 0;
     while (i < text.length()) {
+      if (!isFirstChar[text.charAt(i)]) {
+        i++;
+        continue;
+      }
       AddedToken[] candidates = byFirstChar.get(text.charAt(i));
       AddedToken found = null;
       if (candidates != null) {

@@ -77,6 +77,53 @@ final class BytePairModel {
         return new int[] {whole};
       }
     }
+    return n <= SMALL_WORD ? mergeSmall(bytes) : mergeWithHeap(bytes);
+  }
+
+  /** Words up to this many bytes are merged by scanning, longer ones with a heap. */
+  static final int SMALL_WORD = 24;
+
+  /**
+   * Scans the few pairs of a short word for the lowest rank (leftmost on ties) at each step: the
+   * same choice the heap makes, without its allocations.
+   */
+  int[] mergeSmall(byte[] bytes) {
+    int n = bytes.length;
+    int[] symbol = new int[n];
+    int[] slot = new int[n]; // slot[i]: merge of (symbol[i], symbol[i + 1]), or -1
+    for (int i = 0; i < n; i++) {
+      symbol[i] = byteIds[bytes[i] & 0xFF];
+    }
+    for (int i = 0; i + 1 < n; i++) {
+      slot[i] = merges.find(symbol[i], symbol[i + 1]);
+    }
+    while (n > 1) {
+      int best = -1;
+      int bestRank = Integer.MAX_VALUE;
+      for (int i = 0; i + 1 < n; i++) {
+        if (slot[i] >= 0 && merges.rankAt(slot[i]) < bestRank) {
+          bestRank = merges.rankAt(slot[i]);
+          best = i;
+        }
+      }
+      if (best < 0) {
+        break;
+      }
+      symbol[best] = merges.mergedIdAt(slot[best]);
+      System.arraycopy(symbol, best + 2, symbol, best + 1, n - best - 2);
+      System.arraycopy(slot, best + 2, slot, best + 1, n - best - 2);
+      n--;
+      if (best > 0) {
+        slot[best - 1] = merges.find(symbol[best - 1], symbol[best]);
+      }
+      slot[best] = best + 1 < n ? merges.find(symbol[best], symbol[best + 1]) : -1;
+    }
+    return Arrays.copyOf(symbol, n);
+  }
+
+  /** Merges a long word with a heap of (rank, position), as Hugging Face's tokenizers does. */
+  int[] mergeWithHeap(byte[] bytes) {
+    int n = bytes.length;
     int[] symbol = new int[n];
     int[] next = new int[n];
     int[] prev = new int[n];

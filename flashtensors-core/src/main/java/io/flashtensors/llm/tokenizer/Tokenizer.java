@@ -195,6 +195,10 @@ public final class Tokenizer {
     return Collections.unmodifiableList(sorted);
   }
 
+  BytePairModel model() {
+    return model;
+  }
+
   byte[] tokenBytes(int id) {
     checkId(id);
     return tokenBytes[id];

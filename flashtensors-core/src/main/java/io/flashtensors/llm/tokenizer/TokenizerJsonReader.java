@@ -34,16 +34,23 @@ final class TokenizerJsonReader {
       JsonMapper.builder().disable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS).build();
 
   private final String source;
+  private final int cacheCapacity;
   private boolean byteLevelPreTokenizer;
   private Map<String, Integer> vocab;
   private List<String[]> mergePairs;
 
-  private TokenizerJsonReader(String source) {
+  private TokenizerJsonReader(String source, int cacheCapacity) {
     this.source = source;
+    this.cacheCapacity = cacheCapacity;
   }
 
   static Tokenizer read(Path file) {
-    return parse(TokenizerFiles.readBytes(file), file.toString());
+    return read(file, CACHE_CAPACITY);
+  }
+
+  /** For benchmarks: {@code cacheCapacity} 0 makes every pre-token go through BPE. */
+  static Tokenizer read(Path file, int cacheCapacity) {
+    return parse(TokenizerFiles.readBytes(file), file.toString(), cacheCapacity);
   }
 
   static Tokenizer parse(String json, String source) {
@@ -55,7 +62,11 @@ final class TokenizerJsonReader {
    * straight into maps, the small pipeline sections become trees.
    */
   static Tokenizer parse(byte[] json, String source) {
-    TokenizerJsonReader reader = new TokenizerJsonReader(source);
+    return parse(json, source, CACHE_CAPACITY);
+  }
+
+  private static Tokenizer parse(byte[] json, String source, int cacheCapacity) {
+    TokenizerJsonReader reader = new TokenizerJsonReader(source, cacheCapacity);
     try (JsonParser p = JSON.createParser(json)) {
       if (p.nextToken() != JsonToken.START_OBJECT) {
         throw new TokenizerFormatException(source + ": expected a JSON object (a tokenizer.json)");
@@ -175,7 +186,7 @@ final class TokenizerJsonReader {
     MergeTable merges = merges(mergePairs, vocab);
     BytePairModel bpe =
         new BytePairModel(
-            vocab, merges, model.path("ignore_merges").asBoolean(false), CACHE_CAPACITY);
+            vocab, merges, model.path("ignore_merges").asBoolean(false), cacheCapacity);
     return new Tokenizer(source, normalizer, preTokenizer, bpe, added, tokenIds, tokens);
   }
 

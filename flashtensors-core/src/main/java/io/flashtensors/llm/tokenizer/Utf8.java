@@ -22,6 +22,9 @@ final class Utf8 {
     if (i == end) {
       return new String(bytes, offset, length, StandardCharsets.ISO_8859_1);
     }
+    if (isWellFormed(bytes, i, end)) {
+      return new String(bytes, offset, length, StandardCharsets.UTF_8);
+    }
     StringBuilder out = new StringBuilder(length);
     for (int k = offset; k < i; k++) {
       out.append((char) bytes[k]);
@@ -54,6 +57,28 @@ final class Utf8 {
       }
     }
     return out.toString();
+  }
+
+  private static boolean isWellFormed(byte[] bytes, int from, int end) {
+    int i = from;
+    while (i < end) {
+      int b0 = bytes[i] & 0xFF;
+      if (b0 < 0x80) {
+        i++;
+        continue;
+      }
+      int needed = sequenceLength(b0);
+      if (needed == 0 || i + needed > end) {
+        return false;
+      }
+      for (int k = 1; k < needed; k++) {
+        if (!inRange(b0, k, bytes[i + k])) {
+          return false;
+        }
+      }
+      i += needed;
+    }
+    return true;
   }
 
   /** Whether the byte at position {@code index} (1..3) of a sequence led by {@code lead} fits. */

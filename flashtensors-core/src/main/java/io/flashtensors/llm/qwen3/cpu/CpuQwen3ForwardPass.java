@@ -143,6 +143,13 @@ final class CpuQwen3ForwardPass implements ForwardPass {
     if (scores[0].length < cache.capacity()) {
       scores = new float[scores.length][cache.capacity()];
     }
+    runner.execute(() -> runBlocks(tokens, offset, length, allLogits));
+    if (allLogits != null) {
+      System.arraycopy(allLogits, (length - 1) * c.vocabSize(), logits, 0, c.vocabSize());
+    }
+  }
+
+  private void runBlocks(int[] tokens, int offset, int length, float[] allLogits) {
     for (int done = 0; done < length; done += block) {
       int n = Math.min(block, length - done);
       boolean last = done + n == length;
@@ -153,9 +160,6 @@ final class CpuQwen3ForwardPass implements ForwardPass {
         logits(1, n - 1, logits, 0);
       }
       position += n;
-    }
-    if (allLogits != null) {
-      System.arraycopy(allLogits, (length - 1) * c.vocabSize(), logits, 0, c.vocabSize());
     }
   }
 

@@ -112,7 +112,7 @@ public final class CudaQwen3Sequence implements AutoCloseable {
     this.fusedAttention = s.headDim() == 128;
     int blocksPerSplit = s.kvHeads() * Qwen3Kernels.groupsPerKvHead(s);
     this.splits =
-        Math.clamp((2L * k.multiprocessors() + blocksPerSplit - 1) / blocksPerSplit, 1, 1024);
+        Math.clamp((2L * k.multiprocessors() + blocksPerSplit - 1) / blocksPerSplit, 1, 512);
     this.scale = (float) (1.0 / Math.sqrt(s.headDim()));
     this.layerKvBytes = (long) s.kvHeads() * contextLength * s.headDim() * precision.kvBytes();
     this.hostLogits = new float[s.vocab()];
@@ -318,6 +318,9 @@ public final class CudaQwen3Sequence implements AutoCloseable {
     check(
         JCudaDriver.cuMemcpyHtoD(CudaPointers.device(logits), Pointer.to(values), 4L * s.vocab()),
         "cuMemcpyHtoD(logits)");
+    // A copy from a Java array may return before its DMA lands; our stream does not wait for the
+    // legacy stream, so wait here.
+    context.synchronize();
     // The greedy path reads the LM head's (max, index) partials: make them for these logits.
     lmParts =
         k.samplePrepare(
@@ -344,6 +347,7 @@ public final class CudaQwen3Sequence implements AutoCloseable {
         JCudaDriver.cuMemcpyHtoD(
             CudaPointers.device(counts), Pointer.to(tokenCounts), 4L * s.vocab()),
         "cuMemcpyHtoD(counts)");
+    context.synchronize(); // the copy's DMA must land before the sampler (another stream) reads
   }
 
   /** Frees the KV cache, the buffers and the captured graph. Closing twice does nothing. */
@@ -731,6 +735,7 @@ public final class CudaQwen3Sequence implements AutoCloseable {
       check(
           JCudaDriver.cuMemcpyHtoD(invFreq.pointer(), Pointer.to(inv), 4L * inv.length),
           "cuMemcpyHtoD(inv_freq)");
+      context.synchronize(); // the copy's DMA must land before the kernel (another stream) reads
       k.ropeTable(
           stream, invFreq.address(), inv.length, contextLength, s.ropeScaling(), ropeCos, ropeSin);
       stream.synchronize();

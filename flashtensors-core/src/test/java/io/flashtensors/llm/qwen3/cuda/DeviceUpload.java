@@ -30,6 +30,7 @@ record DeviceUpload(
           t.name(),
           new DeviceTensor(t.name(), t.dtype(), t.shape(), device, b.address(), 0, bytes));
     }
+    ctx.synchronize(); // the synchronous copies' DMA lands before other streams read the weights
     return new DeviceUpload(host, tensors, buffers);
   }
 
