@@ -104,7 +104,9 @@ public final class FlashTensorsCli {
     // These carry only the path as their message; say what happened to it.
     switch (t) {
       case java.nio.file.NoSuchFileException x -> {
-        return x.getFile() + ": no such file or folder";
+        return x.getFile()
+            + ": "
+            + (x.getReason() != null ? x.getReason() : "no such file or folder");
       }
       case java.nio.file.AccessDeniedException x -> {
         return x.getFile() + ": permission denied";

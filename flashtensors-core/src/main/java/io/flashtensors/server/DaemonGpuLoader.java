@@ -173,6 +173,11 @@ public final class DaemonGpuLoader {
     }
 
     @Override
+    public void fill(byte value) {
+      buffer.fill(value);
+    }
+
+    @Override
     public void close() {
       buffer.close();
     }
