@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Runs on the GPU machine, from what scripts/device/assemble.sh put beside it (copy this script
-# there too): the daemon's GPU checks and its hot-swap benchmark.
+# Runs on the GPU machine: the daemon's GPU checks and its hot-swap benchmark. Beside it:
+# payload.tar.xz (scripts/device/daemon-assemble.sh: jars stored uncompressed so that xz packs
+# them tightly, the test classes it needs, the JUnit console, bench scripts); the JRE comes from
+# .device/jre.tar.xz and the CUDA kernels from the checkout's resources.
 #   1. GPU test: a second JVM loads a model through the daemon by CUDA IPC; the bytes on its GPU
 #      equal the source; a client that dies without confirming is released (DaemonIpcGpuTest).
 #   2. Eight Qwen3-0.6B-shaped checkpoints (random bf16), unless they exist.
@@ -9,8 +11,14 @@
 #   4. `run` on the GPU through the daemon against `run --no-daemon`: same greedy tokens.
 # JSON and logs go to $OUT; a short summary is printed last.
 set -uo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-repo=$(cd "$here/../.." && pwd)
+dev=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$dev/../.." && pwd)
+here=/tmp/ft-daemon-payload
+if [ -f "$dev/payload.tar.xz" ]; then
+  rm -rf "$here" && mkdir -p "$here" && tar xJf "$dev/payload.tar.xz" -C "$here"
+else
+  here=$dev
+fi
 OUT=${OUT:-/tmp/flashtensors-out}
 DATA=${DATA:-/root/bench-data}
 HOME_DIR=/tmp/ft-daemon-bench
@@ -19,15 +27,23 @@ start=$(date +%s)
 stamp() { echo "== $1 (t=$(( $(date +%s) - start )) s)"; }
 
 stamp "setup"
-[ -x /tmp/jre/bin/java ] || tar xJf "$repo/.device/jre.tar.xz" -C /tmp
+if [ ! -x /tmp/jre/bin/java ]; then
+  jre="$here/jre.tar.xz"; [ -f "$jre" ] || jre="$repo/.device/jre.tar.xz"
+  tar xJf "$jre" -C /tmp
+fi
 export JAVA_HOME=/tmp/jre PATH=/tmp/jre/bin:$PATH
 JAVA=(java --enable-native-access=ALL-UNNAMED --add-modules=jdk.incubator.vector -Xmx4g)
-CP=$(ls "$here"/lib/*.jar | tr '\n' ':')
+CP=$repo/flashtensors-core/src/main/resources:$(ls "$here"/lib/*.jar | tr '\n' ':')
+if ! java --list-modules | grep -q '^java.xml@'; then
+  # The lean JRE has no java.xml; Jackson's databind names org.w3c.dom.Node/Document in a static
+  # initializer, so two empty interfaces stand in for them (nothing here touches XML).
+  CP=$CP$dev/dom-stubs.jar:
+fi
 nvidia-smi --query-gpu=name,uuid,driver_version,memory.total,pcie.link.gen.current,pcie.link.width.current --format=csv | tee "$OUT/daemon-machine.txt"
 { nproc; free -g; df -h /dev/shm /tmp; } >> "$OUT/daemon-machine.txt" 2>&1
 
 stamp "GPU test: CUDA IPC through the daemon"
-timeout 150 "${JAVA[@]}" -jar "$here"/test-lib/junit-platform-console-standalone-*.jar execute \
+timeout 100 "${JAVA[@]}" -jar "$here"/test-lib/junit-platform-console-standalone-*.jar execute \
   --class-path "$here/test-classes:$CP$(ls "$here"/test-lib/assertj-core-*.jar)" \
   --select-class io.flashtensors.server.DaemonIpcGpuTest --include-tag gpu \
   --details=tree --disable-banner --disable-ansi-colors 2>&1 | tee "$OUT/daemon-tests.log" | tail -25
@@ -39,12 +55,12 @@ for i in 0 1 2 3 4 5 6 7; do
   [ -f "$DATA/q0.6b-$i/config.json" ] || specs+=(--spec "0.6B:$DATA/q0.6b-$i:$i")
 done
 if [ ${#specs[@]} -gt 0 ]; then
-  timeout 200 python3 "$here/bench/gen_checkpoint.py" "${specs[@]}" 2>&1 | tail -3
+  timeout 120 python3 "$here/bench/gen_checkpoint.py" "${specs[@]}" 2>&1 | tail -3
 fi
 
 stamp "hot swap through the daemon"
 rm -rf "$HOME_DIR"
-timeout 240 "${JAVA[@]}" -cp "$CP" io.flashtensors.bench.DaemonSwapBenchmark \
+timeout 150 "${JAVA[@]}" -cp "$CP" io.flashtensors.bench.DaemonSwapBenchmark \
   --models "$(IFS=,; echo "${models[*]}")" --home "$HOME_DIR" --pool 16GB --threads 16 \
   --swaps 200 --out "$OUT/daemon-swap.json" 2>&1 | tee "$OUT/daemon-swap.log"
 cp "$HOME_DIR/daemon.log" "$OUT/daemon-bench-daemon.log" 2>/dev/null
@@ -54,8 +70,8 @@ export FLASHTENSORS_HOME=$HOME_DIR
 CLI=("${JAVA[@]}" -cp "$CP" io.flashtensors.cli.FlashTensorsCli)
 "${CLI[@]}" start --mem-pool-size 4GB 2>&1 | tail -3
 ARGS=(run bench/swap-0 --input-ids 9707,11,1879,0 --max-tokens 16 --temperature 0 --device cuda --json)
-timeout 120 "${CLI[@]}" "${ARGS[@]}" > "$OUT/daemon-run-gpu.json" 2> "$OUT/daemon-run-gpu.err"
-timeout 120 "${CLI[@]}" "${ARGS[@]}" --no-daemon > "$OUT/daemon-run-gpu-direct.json" 2>> "$OUT/daemon-run-gpu.err"
+timeout 45 "${CLI[@]}" "${ARGS[@]}" > "$OUT/daemon-run-gpu.json" 2> "$OUT/daemon-run-gpu.err"
+timeout 45 "${CLI[@]}" "${ARGS[@]}" --no-daemon > "$OUT/daemon-run-gpu-direct.json" 2>> "$OUT/daemon-run-gpu.err"
 "${CLI[@]}" status 2>&1 | tee -a "$OUT/daemon-run-gpu.err" | head -12
 "${CLI[@]}" stop
 cp "$HOME_DIR/daemon.log" "$OUT/daemon-run-daemon.log" 2>/dev/null

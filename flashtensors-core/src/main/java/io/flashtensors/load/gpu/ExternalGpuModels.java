@@ -25,6 +25,8 @@ public final class ExternalGpuModels {
       Map<String, DeviceTensor> tensors,
       List<GpuBackend.Allocation> allocations,
       GpuLoadReport report) {
-    return new GpuModel(modelId, source, tensors, allocations, report, () -> {});
+    List<GpuBackend.Allocation> owned = List.copyOf(allocations);
+    return new GpuModel(
+        modelId, source, tensors, owned, report, () -> owned.forEach(GpuBackend.Allocation::close));
   }
 }
