@@ -105,7 +105,7 @@ final class ChatCommand extends SettingsAware implements Callable<Integer> {
     err.flush();
     SamplingOptions sampling =
         new SamplingOptions(maxTokens, temperature, topK, topP, null, null, null, seed, List.of());
-    boolean terminal = System.console() != null;
+    boolean terminal = System.console() != null && System.console().isTerminal();
     List<ChatMessage> history = new ArrayList<>();
     if (system != null) {
       history.add(ChatMessage.system(system));

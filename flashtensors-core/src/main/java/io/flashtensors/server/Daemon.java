@@ -500,6 +500,12 @@ public final class Daemon implements DaemonGrpc.Handlers, AutoCloseable {
     }
   }
 
+  /** Whether a client waits in Confirm for this replica now (for tests). */
+  boolean confirming(String replicaId) {
+    Replica r = replicas.get(replicaId);
+    return r != null && r.confirming;
+  }
+
   /** Replicas registered and not yet confirmed or reaped. */
   public int pendingReplicas() {
     return replicas.size();

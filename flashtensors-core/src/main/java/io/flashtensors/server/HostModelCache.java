@@ -71,6 +71,10 @@ public final class HostModelCache implements ModelHost {
     final String key;
     final long bytes;
     final boolean transientEntry;
+
+    /** The store entry it was read from: a new registration of the same id is a new model. */
+    StoredModel source;
+
     final CompletableFuture<Void> ready = new CompletableFuture<>();
     final Arena arena = Arena.ofShared();
     FlashManifest manifest;
@@ -120,8 +124,9 @@ public final class HostModelCache implements ModelHost {
         throw new IllegalStateException("the host cache is closed");
       }
       entry = entries.get(key);
-      if (entry != null && entry.bytes != bytes) {
-        // The store replaced the model (a new pull of the same revision): drop the old copy.
+      if (entry != null && !model.equals(entry.source)) {
+        // The store replaced the model (a new pull or registration of the same revision): drop
+        // the old copy.
         if (entry.inUse > 0) {
           throw new PoolFullException(
               key + " changed in the store while a copy of the old files is in use; try again");
@@ -141,6 +146,7 @@ public final class HostModelCache implements ModelHost {
           makeRoom(bytes, key, evicted);
         }
         entry = new Entry(key, bytes, !fits);
+        entry.source = model;
         entry.inUse = 1;
         if (fits) {
           entries.put(key, entry);
