@@ -27,9 +27,8 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "chat",
     description = {
-      "Chats with a Qwen3 model on the terminal: each line you type is a user message, the answer",
-      "streams back, and the conversation so far goes with every turn. /reset starts over, /exit",
-      "(or end of input) quits. Loads through the daemon when one runs, as `run` does."
+      "Chats with a Qwen3 model on the terminal, keeping the conversation.",
+      "Each line you type is a user message; the answer streams back. /reset starts over, /exit (or end of input) quits. Loads through the daemon when one runs, as `run` does."
     })
 final class ChatCommand extends SettingsAware implements Callable<Integer> {
 

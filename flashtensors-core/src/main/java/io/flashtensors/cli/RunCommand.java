@@ -31,9 +31,8 @@ import tools.jackson.databind.node.ObjectNode;
 @Command(
     name = "run",
     description = {
-      "Loads a Qwen3 model (Hugging Face safetensors folder or flash layout) and generates from a",
-      "PROMPT (rendered with the model's chat template; needs tokenizer.json in the folder) or from",
-      "token ids given with --input-ids. Streams the text; load time and tokens/s go to stderr."
+      "Loads a Qwen3 model and generates, streaming the text.",
+      "MODEL is a store id (through the daemon when one runs: shared memory on the CPU, CUDA IPC on a GPU), a Hugging Face safetensors folder or a flash layout. Generates from a PROMPT (rendered with the model's chat template; needs tokenizer.json) or from token ids given with --input-ids. Load time and tokens/s go to stderr."
     })
 final class RunCommand extends SettingsAware implements Callable<Integer> {
 
