@@ -13,6 +13,7 @@ import picocli.CommandLine.Option;
 @Command(
     name = "flashtensors",
     mixinStandardHelpOptions = true,
+    scope = CommandLine.ScopeType.INHERIT, // every subcommand takes -h/--help (and -V)
     versionProvider = VersionProvider.class,
     description = "Loads LLM weights to GPU memory at close to the hardware limit and runs Qwen3.",
     subcommands = {
@@ -32,7 +33,8 @@ import picocli.CommandLine.Option;
       BenchCommand.class,
       TokenizeCommand.class,
       RenderChatCommand.class,
-      RunCommand.class
+      RunCommand.class,
+      ChatCommand.class
     })
 public final class FlashTensorsCli {
 

@@ -24,8 +24,8 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "list",
     description = {
-      "Lists the models of the store, with their size and, when the daemon runs, whether they",
-      "are resident in its pool."
+      "Lists the models of the store.",
+      "With their size, dtypes and partitions, and whether they are resident in the daemon's pool."
     })
 final class ListCommand extends SettingsAware implements Callable<Integer> {
 

@@ -34,7 +34,9 @@ final class ProgressBar implements Progress {
 
   /** A bar on the error stream when attached to a terminal, plain lines otherwise. */
   static ProgressBar on(PrintWriter err) {
-    return new ProgressBar(err, System.console() != null);
+    // Since Java 22 System.console() exists also when the output is redirected; ask it.
+    java.io.Console console = System.console();
+    return new ProgressBar(err, console != null && console.isTerminal());
   }
 
   @Override
@@ -94,10 +96,13 @@ final class ProgressBar implements Progress {
     } else {
       sb.append(' ').append(ByteSize.format(done));
     }
-    sb.append(String.format(Locale.ROOT, "  %s/s", ByteSize.format((long) rate)));
+    if (seconds >= 0.05) {
+      // Earlier rates are noise (a first burst over microseconds).
+      sb.append(String.format(Locale.ROOT, "  %s/s", ByteSize.format((long) rate)));
+    }
     if (complete) {
       sb.append(String.format(Locale.ROOT, "  %.1f s", seconds));
-    } else if (total > 0 && rate > 0) {
+    } else if (total > 0 && rate > 0 && seconds >= 0.05) {
       sb.append(String.format(Locale.ROOT, "  %.0f s left", (total - done) / rate));
     }
     return sb.toString();

@@ -12,7 +12,7 @@ final class ProgressPrinter implements Progress, LoadListener {
 
   private final PrintWriter out;
   private final String label;
-  private final boolean terminal = System.console() != null;
+  private final boolean terminal = System.console() != null && System.console().isTerminal();
   private long lastPrintNanos;
   private int lastDecile = -1;
   private boolean open;

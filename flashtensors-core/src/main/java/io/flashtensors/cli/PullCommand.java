@@ -23,10 +23,8 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "pull",
     description = {
-      "Downloads a model from the Hugging Face Hub (only the safetensors weights, config,",
-      "generation config and tokenizer files), checks every file against the Hub's checksums,",
-      "and converts it into the store. An interrupted pull resumes where it stopped.",
-      "HF_ENDPOINT points it at a mirror; HF_TOKEN (or --token) opens private and gated models."
+      "Downloads a model from the Hugging Face Hub and converts it into the store.",
+      "Only the safetensors weights, config, generation config and tokenizer files are fetched, in parallel, each checked against the Hub's checksums; an interrupted pull resumes. HF_ENDPOINT points it at a mirror; HF_TOKEN (or --token) opens private and gated models."
     })
 final class PullCommand extends SettingsAware implements Callable<Integer> {
 

@@ -23,8 +23,8 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "register",
     description = {
-      "Converts a local Hugging Face model folder (safetensors, config, tokenizer) into the store",
-      "under an id, without network. Registering the same unchanged folder again does nothing."
+      "Converts a local Hugging Face model folder into the store under an id.",
+      "No network needed. Registering the same unchanged folder again does nothing."
     })
 final class RegisterCommand extends SettingsAware implements Callable<Integer> {
 

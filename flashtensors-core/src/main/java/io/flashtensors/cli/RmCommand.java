@@ -23,8 +23,8 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "rm",
     description = {
-      "Deletes a model (every revision, or one with --revision) from the store, and drops it from",
-      "the daemon's pool when a daemon runs and nothing uses it."
+      "Deletes a model from the store.",
+      "Every revision, or one with --revision; a running daemon drops it from its pool first."
     })
 final class RmCommand extends SettingsAware implements Callable<Integer> {
 

@@ -1,5 +1,7 @@
 package io.flashtensors.cli;
 
+import io.flashtensors.FlashTensors;
+import io.flashtensors.config.Setting;
 import io.flashtensors.llm.ChatMessage;
 import io.flashtensors.llm.ChatRequest;
 import io.flashtensors.llm.SamplingOptions;
@@ -9,10 +11,10 @@ import io.flashtensors.llm.generate.GenerationListener;
 import io.flashtensors.llm.generate.GenerationResult;
 import io.flashtensors.llm.qwen3.Qwen3ChatEngine;
 import java.io.PrintWriter;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -29,18 +31,31 @@ import tools.jackson.databind.node.ObjectNode;
 @Command(
     name = "run",
     description = {
-      "Loads a Qwen3 model (Hugging Face safetensors folder or flash layout) and generates from a",
-      "PROMPT (rendered with the model's chat template; needs tokenizer.json in the folder) or from",
-      "token ids given with --input-ids. Streams the text; load time and tokens/s go to stderr."
+      "Loads a Qwen3 model and generates, streaming the text.",
+      "MODEL is a store id (through the daemon when one runs: shared memory on the CPU, CUDA IPC on a GPU), a Hugging Face safetensors folder or a flash layout. Generates from a PROMPT (rendered with the model's chat template; needs tokenizer.json) or from token ids given with --input-ids. Load time and tokens/s go to stderr."
     })
-final class RunCommand implements Callable<Integer> {
+final class RunCommand extends SettingsAware implements Callable<Integer> {
 
   private static final JsonMapper JSON = JsonMapper.builder().build();
 
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
-  @Parameters(index = "0", paramLabel = "MODEL", description = "model folder (or safetensors file)")
-  Path model;
+  @Parameters(
+      index = "0",
+      paramLabel = "MODEL",
+      description = {
+        "a model of the store (org/name, or org/name@revision), a model folder (safetensors or",
+        "flash layout), or a safetensors file"
+      })
+  String model;
+
+  @Option(names = "--storage-path", paramLabel = "PATH", description = "Model store folder.")
+  String storagePath;
+
+  @Option(
+      names = "--no-daemon",
+      description = "Load in this process even when a daemon runs (store models only).")
+  boolean noDaemon;
 
   @Parameters(
       index = "1",
@@ -137,6 +152,11 @@ final class RunCommand implements Callable<Integer> {
   boolean dumpLogits;
 
   @Override
+  protected void addFlags(Map<Setting, String> flags) {
+    put(flags, Setting.STORAGE_PATH, storagePath);
+  }
+
+  @Override
   public Integer call() throws Exception {
     if ((prompt == null) == (inputIds == null)) {
       throw new IllegalArgumentException(
@@ -161,9 +181,15 @@ final class RunCommand implements Callable<Integer> {
             frequencyPenalty,
             seed,
             stop);
-    try (Qwen3ChatEngine engine =
-        Qwen3ChatEngine.open(
-            model, device, 0, threads == null ? 0 : threads, n -> err.println("notice: " + n))) {
+    FlashTensors flash =
+        FlashTensors.configure(resolver())
+            .storagePath(settings().storagePath())
+            .device(device)
+            .useDaemon(!noDaemon)
+            .notices(n -> err.println("notice: " + n))
+            .build();
+    FlashTensors.Opened opened = flash.open(model, 0, threads == null ? 0 : threads);
+    try (Qwen3ChatEngine engine = opened.engine()) {
       int[] ids;
       if (prompt != null) {
         if (engine.tokenizer() == null) {
@@ -193,6 +219,7 @@ final class RunCommand implements Callable<Integer> {
         out.println(JSON.writeValueAsString(report(engine, result, tokensPerSecond)));
       } else {
         out.println();
+        err.println(opened.how());
         err.printf(
             Locale.ROOT,
             "load %.3f s; prompt %d tokens in %.3f s; %d tokens, %.2f tokens/s; finish %s%n",

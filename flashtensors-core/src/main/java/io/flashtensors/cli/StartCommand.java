@@ -17,11 +17,8 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "start",
     description = {
-      "Starts the flashtensors daemon in the background: one process that keeps models resident",
-      "in a host memory pool and copies them into the GPU memory of other processes (CUDA IPC).",
-      "It binds 127.0.0.1 unless --host says otherwise, and then needs a token.",
-      "Its pid, address and log are under the flashtensors home (~/.flashtensors); `status` and",
-      "`stop` find it there."
+      "Starts the flashtensors daemon in the background.",
+      "One process keeps models resident in a host memory pool (mem-pool-size) and copies them into the GPU memory of other processes (CUDA IPC) or shares them with them (shared memory). It binds 127.0.0.1 unless --host says otherwise, and then needs a token. Its pid, address and log are under the flashtensors home (~/.flashtensors); `status` and `stop` find it there."
     })
 final class StartCommand extends SettingsAware implements Callable<Integer> {
 

@@ -24,8 +24,8 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "status",
     description = {
-      "Shows whether the flashtensors daemon runs, its address, pool, resident models and GPUs.",
-      "Exit code 0 when it runs, 3 when it does not."
+      "Shows whether the flashtensors daemon runs, and what it holds.",
+      "Its address, pool, resident models and GPUs. Exit code 0 when it runs, 3 when it does not."
     })
 final class StatusCommand extends SettingsAware implements Callable<Integer> {
 

@@ -155,13 +155,16 @@ public final class Daemon implements DaemonGrpc.Handlers, AutoCloseable {
         reply,
         () -> {
           StoredModel m = model(request.getModel());
-          try (ModelHost.Lease lease = host.lease(m, store.folder(m))) {
-            return LoadToHostReply.newBuilder()
-                .setModel(summary(m))
-                .setCacheHit(lease.cacheHit())
-                .setSeconds(lease.loadSeconds())
-                .setBytes(lease.manifest().partitionBytes())
-                .build();
+          Path folder = store.folder(m);
+          try (ModelHost.Lease lease = host.lease(m, folder)) {
+            LoadToHostReply.Builder r =
+                LoadToHostReply.newBuilder()
+                    .setCacheHit(lease.cacheHit())
+                    .setSeconds(lease.loadSeconds())
+                    .setBytes(lease.manifest().partitionBytes())
+                    .setFolder(folder.toString());
+            lease.sharedFiles().forEach(f -> r.addSharedFiles(f.toString()));
+            return r.setModel(summary(m)).build();
           }
         });
   }
@@ -172,8 +175,10 @@ public final class Daemon implements DaemonGrpc.Handlers, AutoCloseable {
         reply,
         () -> {
           StoredModel m = model(request.getModel());
-          FlashManifest manifest = FlashManifest.read(store.folder(m));
-          ModelLayout.Builder layout = ModelLayout.newBuilder().setModel(summary(m));
+          Path folder = store.folder(m);
+          FlashManifest manifest = FlashManifest.read(folder);
+          ModelLayout.Builder layout =
+              ModelLayout.newBuilder().setModel(summary(m)).setFolder(folder.toString());
           manifest.partitions().forEach(p -> layout.addPartitionSizes(p.size()));
           for (FlashManifest.TensorRecord t : manifest.tensors()) {
             TensorLocation.Builder loc =
@@ -396,7 +401,11 @@ public final class Daemon implements DaemonGrpc.Handlers, AutoCloseable {
   private void copy(Replica replica, StoredModel model, Path folder, LoadToGpuRequest request) {
     List<DeviceCopier.Target> opened = new ArrayList<>();
     long t0 = System.nanoTime();
-    try (ModelHost.Lease lease = host.lease(model, folder)) {
+    Result result = null;
+    Throwable failure = null;
+    ModelHost.Lease lease = null;
+    try {
+      lease = host.lease(model, folder);
       double hostSeconds = lease.loadSeconds();
       long copied = 0;
       long t1 = System.nanoTime();
@@ -435,21 +444,11 @@ public final class Daemon implements DaemonGrpc.Handlers, AutoCloseable {
       }
       opened.forEach(DeviceCopier.Target::await);
       double copySeconds = (System.nanoTime() - t1) / 1e9;
-      Result result = new Result(copied, hostSeconds, copySeconds);
-      replica.result.complete(result);
-      LOG.fine(
-          () ->
-              String.format(
-                  "replica %s of %s: %d bytes, %.3f s to host, %.3f s to GPU (%.1f s in all)",
-                  replica.id,
-                  replica.key,
-                  result.bytes(),
-                  result.hostSeconds(),
-                  result.copySeconds(),
-                  (System.nanoTime() - t0) / 1e9));
+      result = new Result(copied, hostSeconds, copySeconds);
     } catch (Exception | Error e) {
-      replica.result.completeExceptionally(e);
+      failure = e;
     } finally {
+      // Handles first: closing one waits for its copies, which read the leased host memory.
       for (DeviceCopier.Target t : opened) {
         try {
           t.close();
@@ -457,7 +456,28 @@ public final class Daemon implements DaemonGrpc.Handlers, AutoCloseable {
           LOG.log(Level.WARNING, "closing an IPC handle of replica " + replica.id, e);
         }
       }
+      if (lease != null) {
+        lease.close();
+      }
     }
+    // Completed only now, with the lease and the handles released: a confirmed replica holds
+    // nothing.
+    if (failure != null) {
+      replica.result.completeExceptionally(failure);
+      return;
+    }
+    Result done = result;
+    replica.result.complete(done);
+    LOG.fine(
+        () ->
+            String.format(
+                "replica %s of %s: %d bytes, %.3f s to host, %.3f s to GPU (%.1f s in all)",
+                replica.id,
+                replica.key,
+                done.bytes(),
+                done.hostSeconds(),
+                done.copySeconds(),
+                (System.nanoTime() - t0) / 1e9));
   }
 
   private static void checkCancelled(Replica replica) {
@@ -478,6 +498,12 @@ public final class Daemon implements DaemonGrpc.Handlers, AutoCloseable {
         LOG.info("replica " + r.id + " of " + r.key + " was not confirmed in time; released");
       }
     }
+  }
+
+  /** Whether a client waits in Confirm for this replica now (for tests). */
+  boolean confirming(String replicaId) {
+    Replica r = replicas.get(replicaId);
+    return r != null && r.confirming;
   }
 
   /** Replicas registered and not yet confirmed or reaped. */

@@ -15,7 +15,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -349,15 +348,25 @@ public final class DaemonProcess {
     } catch (DaemonException e) {
       // Fall back to the signal below.
     }
-    if (process.isEmpty()) {
-      return found;
-    }
     try {
       if (!asked) {
-        process.get().destroy();
+        process
+            .filter(p -> p.pid() != ProcessHandle.current().pid())
+            .ifPresent(ProcessHandle::destroy);
       }
-      process.get().onExit().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-    } catch (java.util.concurrent.TimeoutException e) {
+      long deadline = System.nanoTime() + timeout.toNanos();
+      // Stopped when the lock is free (the daemon released it) and, for another process, it exited.
+      while (System.nanoTime() < deadline) {
+        boolean exited =
+            process.isEmpty()
+                || process.get().pid() == ProcessHandle.current().pid()
+                || !process.get().isAlive();
+        if (exited && LockFile.tryAcquire(lockFile(home)) instanceof LockFile free) {
+          free.close();
+          return found;
+        }
+        Thread.sleep(50);
+      }
       throw new IllegalStateException(
           "the daemon (pid "
               + state.pid()
@@ -369,10 +378,7 @@ public final class DaemonProcess {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while waiting for the daemon to stop", e);
-    } catch (java.util.concurrent.ExecutionException e) {
-      throw new IllegalStateException(e.getCause());
     }
-    return found;
   }
 
   /** A one-line description of a running daemon. */

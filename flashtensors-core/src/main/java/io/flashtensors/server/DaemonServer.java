@@ -11,6 +11,8 @@ import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
@@ -29,11 +31,13 @@ public final class DaemonServer implements AutoCloseable {
 
   private final Server server;
   private final Daemon daemon;
+  private final Optional<Path> sharedDir;
   private final CountDownLatch stopped = new CountDownLatch(1);
 
-  private DaemonServer(Server server, Daemon daemon) {
+  private DaemonServer(Server server, Daemon daemon, Optional<Path> sharedDir) {
     this.server = server;
     this.daemon = daemon;
+    this.sharedDir = sharedDir;
   }
 
   /** Starts a server as {@code flashtensors start} configures it. */
@@ -76,6 +80,14 @@ public final class DaemonServer implements AutoCloseable {
       Thread.currentThread().interrupt();
     } finally {
       daemon.close();
+      sharedDir.ifPresent(
+          d -> {
+            try {
+              Files.deleteIfExists(d); // empty once the cache freed its models
+            } catch (IOException e) {
+              LOG.warning("cannot remove " + d + ": " + e.getMessage());
+            }
+          });
       stopped.countDown();
     }
   }
@@ -150,7 +162,9 @@ public final class DaemonServer implements AutoCloseable {
           cudaMessage = Cuda.availability().reason();
         }
       }
+      Optional<Path> sharedDir = Optional.empty();
       if (host == null) {
+        sharedDir = sharedMemoryFolder(settings);
         FlashLoader loader =
             FlashLoader.builder()
                 .threads(settings.threads())
@@ -160,7 +174,8 @@ public final class DaemonServer implements AutoCloseable {
             new HostModelCache(
                 settings.memPoolSize(),
                 loader,
-                copier.isPresent() ? new CudaPinning() : HostPinning.NONE);
+                copier.isPresent() ? new CudaPinning() : HostPinning.NONE,
+                sharedDir);
       }
       DaemonServer[] self = new DaemonServer[1];
       Runnable stop =
@@ -220,7 +235,7 @@ public final class DaemonServer implements AutoCloseable {
                 + "): is another program on that port? --port chooses another",
             e);
       }
-      self[0] = new DaemonServer(server, daemon);
+      self[0] = new DaemonServer(server, daemon, sharedDir);
       LOG.info(
           "flashtensors daemon "
               + version()
@@ -234,6 +249,39 @@ public final class DaemonServer implements AutoCloseable {
               + io.flashtensors.config.ByteSize.format(settings.memPoolSize())
               + (host.pinned() ? " (pinned)" : " (not pinned: " + cudaMessage + ")"));
       return self[0];
+    }
+  }
+
+  /**
+   * The daemon's folder on {@code /dev/shm}: one per user and flashtensors home (so two daemons of
+   * one user never share it), emptied at start since only a crashed daemon of this home leaves
+   * files there. Empty when the machine has no {@code /dev/shm}.
+   */
+  static Optional<Path> sharedMemoryFolder(Settings settings) {
+    Path shm = Path.of("/dev/shm");
+    if (!Files.isDirectory(shm) || !Files.isWritable(shm)) {
+      return Optional.empty();
+    }
+    String user = System.getProperty("user.name", "user").replaceAll("[^A-Za-z0-9._-]", "_");
+    String home = Integer.toHexString(settings.home().toString().hashCode());
+    Path dir = shm.resolve("flashtensors-" + user + "-" + home);
+    try {
+      if (Files.isDirectory(dir)) {
+        try (var stale = Files.list(dir)) {
+          for (Path f : stale.toList()) {
+            Files.deleteIfExists(f);
+          }
+        }
+      } else {
+        Files.createDirectories(
+            dir,
+            java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                java.nio.file.attribute.PosixFilePermissions.fromString("rwx------")));
+      }
+      return Optional.of(dir);
+    } catch (IOException | UnsupportedOperationException e) {
+      LOG.warning("no shared memory for clients: " + dir + ": " + e.getMessage());
+      return Optional.empty();
     }
   }
 

@@ -4,19 +4,24 @@ import io.flashtensors.config.ByteSize;
 import io.flashtensors.format.FlashManifest;
 import io.flashtensors.load.DeviceMap;
 import io.flashtensors.load.FlashLoader;
+import io.flashtensors.memory.SharedMemory;
 import io.flashtensors.store.StoredModel;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.logging.Logger;
 
 /**
  * A {@link ModelHost} in host memory: each model's partitions read by the {@link FlashLoader} into
@@ -30,9 +35,12 @@ import java.util.concurrent.ExecutionException;
  */
 public final class HostModelCache implements ModelHost {
 
+  private static final Logger LOG = Logger.getLogger(HostModelCache.class.getName());
+
   private final long capacity;
   private final FlashLoader loader;
   private final HostPinning pinning;
+  private final Optional<Path> sharedDir;
   private final Map<String, Entry> entries = new LinkedHashMap<>();
   private long used;
   private boolean closed;
@@ -43,19 +51,35 @@ public final class HostModelCache implements ModelHost {
    * @param pinning page-locks resident models, or {@link HostPinning#NONE}
    */
   public HostModelCache(long capacity, FlashLoader loader, HostPinning pinning) {
+    this(capacity, loader, pinning, Optional.empty());
+  }
+
+  /**
+   * @param sharedDir a folder on a memory file system ({@code /dev/shm/...}) to keep models in, so
+   *     that clients on this machine can map them (see {@link Lease#sharedFiles()}); empty for
+   *     private memory. When it has no room for a model, that model goes to private memory.
+   */
+  public HostModelCache(
+      long capacity, FlashLoader loader, HostPinning pinning, Optional<Path> sharedDir) {
     this.capacity = capacity;
     this.loader = loader;
     this.pinning = pinning;
+    this.sharedDir = sharedDir.filter(d -> SharedMemory.available());
   }
 
   private final class Entry {
     final String key;
     final long bytes;
     final boolean transientEntry;
+
+    /** The store entry it was read from: a new registration of the same id is a new model. */
+    StoredModel source;
+
     final CompletableFuture<Void> ready = new CompletableFuture<>();
     final Arena arena = Arena.ofShared();
     FlashManifest manifest;
     List<MemorySegment> partitions;
+    final List<Path> sharedFiles = new ArrayList<>();
     AutoCloseable pins;
     int inUse;
     long lastUsed = System.currentTimeMillis();
@@ -76,6 +100,13 @@ public final class HostModelCache implements ModelHost {
         // Unpinning memory that is freed next: nothing to do about a failure.
       } finally {
         arena.close();
+        for (Path f : sharedFiles) {
+          try {
+            Files.deleteIfExists(f);
+          } catch (IOException e) {
+            LOG.warning("cannot delete " + f + ": " + e.getMessage());
+          }
+        }
       }
     }
   }
@@ -93,8 +124,9 @@ public final class HostModelCache implements ModelHost {
         throw new IllegalStateException("the host cache is closed");
       }
       entry = entries.get(key);
-      if (entry != null && entry.bytes != bytes) {
-        // The store replaced the model (a new pull of the same revision): drop the old copy.
+      if (entry != null && !model.equals(entry.source)) {
+        // The store replaced the model (a new pull or registration of the same revision): drop
+        // the old copy.
         if (entry.inUse > 0) {
           throw new PoolFullException(
               key + " changed in the store while a copy of the old files is in use; try again");
@@ -114,6 +146,7 @@ public final class HostModelCache implements ModelHost {
           makeRoom(bytes, key, evicted);
         }
         entry = new Entry(key, bytes, !fits);
+        entry.source = model;
         entry.inUse = 1;
         if (fits) {
           entries.put(key, entry);
@@ -135,8 +168,14 @@ public final class HostModelCache implements ModelHost {
     long t0 = System.nanoTime();
     try {
       List<MemorySegment> partitions =
-          loader.load(folder, DeviceMap.cpu(), new PartitionTarget(entry.arena));
-      entry.pins = pinning.pin(partitions);
+          loader.load(folder, DeviceMap.cpu(), new PartitionTarget(allocator(entry, manifest)));
+      try {
+        entry.pins = pinning.pin(partitions);
+      } catch (RuntimeException e) {
+        // Unpinned memory still copies, at a fraction of the speed: worth a warning, not a failure.
+        LOG.warning(
+            "cannot pin " + entry.key + " (" + e.getMessage() + "); its GPU copies will be slower");
+      }
       entry.manifest = manifest;
       entry.partitions = partitions;
       entry.loadSeconds = (System.nanoTime() - t0) / 1e9;
@@ -152,6 +191,39 @@ public final class HostModelCache implements ModelHost {
       entry.free();
       throw e;
     }
+  }
+
+  /**
+   * Shared files when there is a shared folder with room for the whole model, else private memory.
+   */
+  private PartitionTarget.Allocator allocator(Entry entry, FlashManifest manifest) {
+    if (sharedDir.isPresent()) {
+      Path dir = sharedDir.get();
+      try {
+        Files.createDirectories(dir);
+        long usable = Files.getFileStore(dir).getUsableSpace();
+        if (usable >= manifest.partitionBytes()) {
+          String base = entry.key.replaceAll("[^A-Za-z0-9._-]", "_") + "-" + UUID.randomUUID();
+          return (index, size) -> {
+            Path file = dir.resolve(base + ".part" + index);
+            entry.sharedFiles.add(file);
+            return SharedMemory.create(file, size, entry.arena);
+          };
+        }
+        LOG.warning(
+            dir
+                + " has "
+                + ByteSize.format(usable)
+                + " free, "
+                + entry.key
+                + " needs "
+                + ByteSize.format(manifest.partitionBytes())
+                + ": keeping it in private memory (clients load it themselves)");
+      } catch (IOException e) {
+        LOG.warning("cannot use " + dir + " for shared memory: " + e.getMessage());
+      }
+    }
+    return PartitionTarget.anonymous(entry.arena);
   }
 
   private void awaitReady(Entry entry) throws IOException {
@@ -326,6 +398,11 @@ public final class HostModelCache implements ModelHost {
     @Override
     public double loadSeconds() {
       return hit ? 0 : entry.loadSeconds;
+    }
+
+    @Override
+    public List<Path> sharedFiles() {
+      return List.copyOf(entry.sharedFiles);
     }
 
     @Override

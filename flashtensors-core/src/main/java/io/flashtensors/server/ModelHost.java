@@ -62,6 +62,12 @@ public interface ModelHost extends AutoCloseable {
     /** Seconds it took to make the model resident (0 on a hit). */
     double loadSeconds();
 
+    /**
+     * The files on a memory file system holding the partitions, in order, when the model is kept in
+     * shared memory; empty otherwise. Another process on this machine may map them read-only.
+     */
+    List<Path> sharedFiles();
+
     @Override
     void close();
   }

@@ -5,6 +5,7 @@ import io.flashtensors.load.LoadContext;
 import io.flashtensors.load.LoadPlan;
 import io.flashtensors.load.LoadTarget;
 import io.flashtensors.memory.HostMemory;
+import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
@@ -17,15 +18,26 @@ import java.util.List;
  */
 final class PartitionTarget implements LoadTarget<List<MemorySegment>> {
 
-  private final Arena arena;
+  /** Gives the memory of partition {@code index}: {@code size} bytes, page-aligned. */
+  @FunctionalInterface
+  interface Allocator {
+    MemorySegment allocate(int index, long size) throws IOException;
+  }
+
+  private final Allocator allocator;
   private MemorySegment[] partitions;
   private LoadPlan plan;
 
   /**
-   * @param arena owns the partitions; the caller closes it when the model is dropped
+   * @param allocator gives the partitions' memory; its owner frees it when the model is dropped
    */
-  PartitionTarget(Arena arena) {
-    this.arena = arena;
+  PartitionTarget(Allocator allocator) {
+    this.allocator = allocator;
+  }
+
+  /** Partitions in private anonymous memory owned by {@code arena}. */
+  static Allocator anonymous(Arena arena) {
+    return (index, size) -> HostMemory.allocate(size, arena);
   }
 
   @Override
@@ -41,7 +53,7 @@ final class PartitionTarget implements LoadTarget<List<MemorySegment>> {
   }
 
   @Override
-  public void begin(LoadPlan plan, LoadContext context) {
+  public void begin(LoadPlan plan, LoadContext context) throws IOException {
     this.plan = plan;
     partitions = new MemorySegment[plan.destinations().size()];
     for (LoadPlan.Destination d : plan.destinations()) {
@@ -49,7 +61,7 @@ final class PartitionTarget implements LoadTarget<List<MemorySegment>> {
         throw new IllegalStateException(
             "the daemon caches flash layouts only; " + plan.model().root() + " is not one");
       }
-      partitions[d.index()] = HostMemory.allocate(d.size(), arena);
+      partitions[d.index()] = allocator.allocate(d.index(), d.size());
     }
   }
 

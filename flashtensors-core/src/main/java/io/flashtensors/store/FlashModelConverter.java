@@ -9,18 +9,34 @@ import java.util.List;
 /** The store's converter: the loader's {@link FlashConverter} into the flash layout. */
 public final class FlashModelConverter implements ModelConverter {
 
+  private final long partitionSize;
+
+  /** A converter with the flash layout's default partition size (4 GiB). */
+  public FlashModelConverter() {
+    this(0);
+  }
+
+  /**
+   * @param partitionSize largest partition file in bytes; 0 for the default
+   */
+  public FlashModelConverter(long partitionSize) {
+    this.partitionSize = partitionSize;
+  }
+
   @Override
   public ConvertedModel convert(
       Path source, Path destination, ModelId id, String revision, Progress progress)
       throws IOException {
-    FlashConverter.Result result =
+    FlashConverter.Builder builder =
         FlashConverter.builder()
             .modelId(id.toString())
             .revision(revision)
             .force(true)
-            .progress((done, total) -> progress.update("convert", done, total))
-            .build()
-            .convert(source, destination);
+            .progress((done, total) -> progress.update("convert", done, total));
+    if (partitionSize > 0) {
+      builder.partitionSize(partitionSize);
+    }
+    FlashConverter.Result result = builder.build().convert(source, destination);
     return summarize(result.manifest());
   }
 

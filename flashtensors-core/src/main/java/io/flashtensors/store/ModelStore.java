@@ -452,7 +452,13 @@ public final class ModelStore {
           continue;
         }
         if (name.startsWith(INDEX + ".")) {
-          Files.deleteIfExists(p);
+          // An index being written holds the store lock; one left by a crash does not.
+          LockFile storeLock = LockFile.tryAcquire(root.resolve(".lock"));
+          if (storeLock != null) {
+            try (storeLock) {
+              Files.deleteIfExists(p);
+            }
+          }
           continue;
         }
         String base = name.contains("-") && name.length() > 36 ? name.substring(0, 36) : name;

@@ -47,6 +47,7 @@ class DaemonTest {
   ModelStore store;
   HostModelCache cache;
   AtomicBoolean shutdownRan = new AtomicBoolean();
+  String serverName;
 
   Settings settings(Map<Setting, String> flags) {
     Map<Setting, String> all = new HashMap<>(flags);
@@ -61,6 +62,7 @@ class DaemonTest {
     cache =
         new HostModelCache(poolBytes, FlashLoader.builder().threads(2).build(), HostPinning.NONE);
     String name = "daemon-" + UUID.randomUUID();
+    serverName = name;
     server =
         DaemonServer.builder(s)
             .inProcess(name)
@@ -298,16 +300,34 @@ class DaemonTest {
     int chunks = request.getDevices(0).getChunksCount();
     Semaphore gate = new Semaphore(3);
     gpu.gate = gate;
-
     client.loadToGpu(request);
-    // The client waits a little, then gives up (as a dying client's call ends).
-    assertThatThrownBy(() -> client.confirm(request.getReplicaId(), Duration.ofMillis(300)))
-        .isInstanceOf(DaemonException.class)
-        .extracting(e -> ((DaemonException) e).code())
-        .isEqualTo(Status.Code.DEADLINE_EXCEEDED);
+    long started = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (gpu.copies.get() < 3 && System.nanoTime() < started) {
+      Thread.sleep(10); // until the copies are under way and held at the gate
+    }
+
+    // A client waits in Confirm while the copies are stuck, then its process goes away.
+    DaemonClient dying = DaemonClient.inProcess(serverName, Optional.empty());
+    Thread waiter =
+        Thread.ofVirtual()
+            .start(
+                () -> {
+                  try {
+                    dying.confirm(request.getReplicaId(), Duration.ofMinutes(1));
+                  } catch (DaemonException expected) {
+                    // CANCELLED: the channel went down under it.
+                  }
+                });
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (!server.daemon().confirming(request.getReplicaId()) && System.nanoTime() < deadline) {
+      Thread.sleep(10);
+    }
+    assertThat(server.daemon().confirming(request.getReplicaId())).isTrue();
+    dying.close();
+    waiter.join(10_000);
     gate.release(chunks);
 
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
     while ((gpu.closed.get() < gpu.opened.get() || cache.inUse("t/gone@main"))
         && System.nanoTime() < deadline) {
       Thread.sleep(20);
@@ -378,6 +398,20 @@ class DaemonTest {
   }
 
   @Test
+  void loadToHostWhenTheStoreReplacedTheModelShouldReadTheNewOne() throws IOException {
+    start(64L << 20, Map.of());
+    TestModels.register(store, temp, "t/a", 1, 8, 1);
+    assertThat(client.loadToHost("t/a", null).getCacheHit()).isFalse();
+    assertThat(client.loadToHost("t/a", null).getCacheHit()).isTrue();
+
+    // Same id and revision, same size, other bytes.
+    TestModels.register(store, temp.resolve("again"), "t/a", 1, 8, 2);
+
+    assertThat(client.loadToHost("t/a", null).getCacheHit()).isFalse();
+    assertThat(client.status().getResidentCount()).isEqualTo(1);
+  }
+
+  @Test
   void clearShouldDropIdleModels() throws IOException {
     start(64L << 20, Map.of());
     TestModels.register(store, temp, "t/a", 1, 8, 6);
@@ -426,6 +460,7 @@ class DaemonTest {
   }
 
   @Test
+  @SuppressWarnings("try") // the server only needs to run during the block
   void loadToGpuWhenDaemonHasNoCudaShouldSayWhy() throws IOException {
     Settings s = settings(Map.of());
     store = ModelStore.open(s.storagePath());

@@ -96,14 +96,25 @@ public final class Qwen3ChatEngine implements ChatEngine {
    */
   public static Qwen3ChatEngine openCpu(
       Path path, FlashLoader loader, int contextLength, int threads) throws IOException {
-    Qwen3Model model = Qwen3Model.load(path, loader);
+    return openCpu(Qwen3Model.load(path, loader), contextLength, threads);
+  }
+
+  /**
+   * An engine on the CPU over a model whose weights are in host memory already (loaded, or mapped
+   * from the daemon's shared memory); it owns the model.
+   *
+   * @param contextLength most tokens a request may hold; 0: the model's max_position_embeddings
+   * @param threads CPU threads; 0: one per available processor
+   */
+  public static Qwen3ChatEngine openCpu(Qwen3Model model, int contextLength, int threads)
+      throws IOException {
     CpuQwen3Backend backend = null;
     try {
       backend =
           new CpuQwen3Backend(
               model.config(), model.weights(), threads, CpuQwen3Backend.DEFAULT_PREFILL_BLOCK);
       return withTokenizer(model, backend, contextLength);
-    } catch (RuntimeException e) {
+    } catch (IOException | RuntimeException e) {
       if (backend != null) {
         backend.close();
       }
@@ -122,7 +133,7 @@ public final class Qwen3ChatEngine implements ChatEngine {
       Path path, int device, int contextLength, CudaPrecision precision) throws IOException {
     GpuLoaderOptions options =
         GpuLoaderOptions.builder().memPoolSize(256L << 20).chunkSize(16L << 20).build();
-    return onGpu(
+    return openCuda(
         Qwen3Model.loadOnGpu(path, GpuLoader.create(options), device, true),
         contextLength,
         precision);
@@ -135,16 +146,22 @@ public final class Qwen3ChatEngine implements ChatEngine {
   public static Qwen3ChatEngine openCuda(
       Path path, GpuLoader loader, int device, int contextLength, CudaPrecision precision)
       throws IOException {
-    return onGpu(Qwen3Model.loadOnGpu(path, loader, device, false), contextLength, precision);
+    return openCuda(Qwen3Model.loadOnGpu(path, loader, device, false), contextLength, precision);
   }
 
-  private static Qwen3ChatEngine onGpu(Qwen3Model model, int contextLength, CudaPrecision precision)
-      throws IOException {
+  /**
+   * An engine on the GPU over a model whose weights are in GPU memory already (loaded by a {@link
+   * GpuLoader}, or copied in by the daemon); it owns the model.
+   *
+   * @param contextLength most tokens a request may hold; 0: the model's max_position_embeddings
+   */
+  public static Qwen3ChatEngine openCuda(
+      Qwen3Model model, int contextLength, CudaPrecision precision) throws IOException {
     CudaQwen3Backend backend = null;
     try {
       backend = new CudaQwen3Backend(model.config(), model.deviceTensors(), precision, true);
       return withTokenizer(model, backend, contextLength);
-    } catch (RuntimeException e) {
+    } catch (IOException | RuntimeException e) {
       if (backend != null) {
         backend.close();
       }

@@ -96,6 +96,43 @@ public final class Qwen3Model implements AutoCloseable {
     }
   }
 
+  /**
+   * A model over weights loaded elsewhere (such as mapped from the daemon's shared memory); it owns
+   * {@code loaded} and closes it, also when binding fails.
+   *
+   * @param folder the folder with config.json (and tokenizer files, if any)
+   * @param loadSeconds what bringing the weights in took, for reports
+   */
+  public static Qwen3Model of(Path folder, LoadedModel loaded, double loadSeconds) {
+    try {
+      Qwen3Config config = Qwen3Config.read(folder);
+      GenerationDefaults defaults = GenerationDefaults.read(folder);
+      Qwen3Weights weights = Qwen3Weights.bind(config, loaded.tensors(), folder.toString());
+      return new Qwen3Model(folder, config, defaults, loaded, weights, null, loadSeconds);
+    } catch (RuntimeException e) {
+      loaded.close();
+      throw e;
+    }
+  }
+
+  /**
+   * A model over weights already in GPU memory (such as copied there by the daemon through CUDA
+   * IPC); it owns {@code onGpu} and closes it, also when reading the config fails.
+   *
+   * @param folder the folder with config.json (and tokenizer files, if any)
+   * @param loadSeconds what bringing the weights in took, for reports
+   */
+  public static Qwen3Model of(Path folder, GpuModel onGpu, double loadSeconds) {
+    try {
+      Qwen3Config config = Qwen3Config.read(folder);
+      GenerationDefaults defaults = GenerationDefaults.read(folder);
+      return new Qwen3Model(folder, config, defaults, null, null, onGpu, loadSeconds);
+    } catch (RuntimeException e) {
+      onGpu.close();
+      throw e;
+    }
+  }
+
   private Qwen3Model withOwned(AutoCloseable owned) {
     Qwen3Model m =
         new Qwen3Model(folder, config, generationDefaults, loaded, weights, onGpu, loadSeconds);
