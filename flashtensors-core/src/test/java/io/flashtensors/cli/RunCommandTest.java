@@ -158,8 +158,8 @@ class RunCommandTest {
             },
             new String[][] {
               {"run", dir + "/missing", "--input-ids", "1"},
-              // The CLI names the path of a missing file (loader's wording since 3be823f).
-              {"missing: no such file or folder"},
+              // Neither a folder nor a store id: the CLI names the path and both readings.
+              {"missing: no such model folder or file, nor a model id"},
             })) {
       Run r = run(c[0]);
       assertThat(r.exitCode()).isEqualTo(1);
