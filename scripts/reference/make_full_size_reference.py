@@ -6,7 +6,7 @@
 Writes DIR/model (config.json in the published Qwen3-0.6B form, bf16 model.safetensors with random
 weights and random norm weights) and DIR/reference.json + DIR/reference.safetensors: a random prompt,
 transformers' float32 logits at its last position (CPU, eager attention, on the bf16-rounded weights)
-and a greedy continuation with the KV cache. `scripts/device/engine-full-size-parity.sh` compares the
+and a greedy continuation with the KV cache. `scripts/device/run.sh full-parity` compares the
 Java engine with it; the CUDA backend can use the same files.
 """
 

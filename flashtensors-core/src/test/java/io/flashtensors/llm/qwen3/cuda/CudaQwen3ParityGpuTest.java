@@ -142,7 +142,8 @@ class CudaQwen3ParityGpuTest {
       float[] got = new float[ids.length * v];
       c.forwardAllLogits(ids, 0, ids.length, want);
       g.forwardAllLogits(ids, 0, ids.length, got);
-      assertThat(worstRelativeError(got, want, v))
+      double promptError = worstRelativeError(got, want, v);
+      assertThat(promptError)
           .as("%s: logits of every prompt position", what)
           .isLessThanOrEqualTo(promptTol);
       Sampler cs = new Sampler(SamplingParams.greedy(), v);
@@ -169,8 +170,9 @@ class CudaQwen3ParityGpuTest {
         same += gpuTokens.get(i).equals(cpuTokens.get(i)) ? 1 : 0;
       }
       System.out.printf(
-          "%s: %d/%d greedy tokens as the CPU, worst decode error %.2e%n",
-          what, same, STEPS, worst);
+          "%s: prompt logits error %.2e, worst decode error %.2e, %d/%d greedy tokens as the"
+              + " CPU%n",
+          what, promptError, worst, same, STEPS);
       if (tokensMustMatch) {
         assertThat(gpuTokens).as("%s: greedy tokens", what).isEqualTo(cpuTokens);
       }
