@@ -7,6 +7,7 @@ import io.flashtensors.format.DType;
 import io.flashtensors.format.FlashLayout;
 import io.flashtensors.format.TestTensors;
 import io.flashtensors.memory.Tensor;
+import io.flashtensors.testing.Await;
 import java.lang.foreign.Arena;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -123,16 +124,16 @@ class FlashLoaderTest {
         () -> {
           firstChunk.countDown();
           try {
-            cancelled.await(5, TimeUnit.SECONDS);
+            cancelled.await(Await.PATIENCE.toSeconds(), TimeUnit.SECONDS);
           } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
           }
         };
     LoadHandle<LoadedModel> handle = loader.submit(layout, DeviceMap.cpu(), target);
-    assertThat(firstChunk.await(10, TimeUnit.SECONDS)).isTrue();
+    assertThat(firstChunk.await(Await.PATIENCE.toSeconds(), TimeUnit.SECONDS)).isTrue();
     handle.cancel();
     cancelled.countDown();
-    assertThatThrownBy(() -> handle.get(10, TimeUnit.SECONDS))
+    assertThatThrownBy(() -> handle.get(Await.PATIENCE.toSeconds(), TimeUnit.SECONDS))
         .isInstanceOf(CancellationException.class);
     assertThat(handle.isDone()).isTrue();
     assertThat(target.aborted).hasValue(1);
@@ -145,7 +146,7 @@ class FlashLoaderTest {
   void aSubmittedLoadCompletesWithTheModel() throws Exception {
     LoadHandle<LoadedModel> handle =
         FlashLoader.create().submit(layout, DeviceMap.cpu(), new HostTarget());
-    try (LoadedModel model = handle.get(30, TimeUnit.SECONDS)) {
+    try (LoadedModel model = handle.get(Await.PATIENCE.toSeconds(), TimeUnit.SECONDS)) {
       assertThat(model.tensors()).hasSize(12);
     }
   }

@@ -11,12 +11,12 @@ import io.flashtensors.load.Device;
 import io.flashtensors.load.DeviceMap;
 import io.flashtensors.memory.DeviceTensor;
 import io.flashtensors.memory.Tensor;
+import io.flashtensors.testing.Await;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -25,6 +25,7 @@ import java.util.Random;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -124,7 +125,7 @@ class GpuLoaderTest {
 
   private static void assertNothingHeld(GpuLoader loader, SimulatedGpuBackend backend)
       throws InterruptedException {
-    assertThat(loader.awaitIdle(Duration.ofSeconds(10))).isTrue();
+    assertThat(loader.awaitIdle(Await.PATIENCE)).isTrue();
     assertThat(backend.liveAllocations()).as("device allocations").isZero();
     assertThat(loader.metrics().deviceBytesHeld().values()).allMatch(v -> v == 0);
     assertThat(loader.metrics().poolUsedBytes() - loader.metrics().poolResidentBytes())
@@ -142,7 +143,8 @@ class GpuLoaderTest {
     backend.copyDelayNanos = 20_000;
     GpuLoader loader = loader(backend, 16 * MIB, chunkKib * KIB);
 
-    try (GpuModel model = loader.load(path, GPU0).get(30, TimeUnit.SECONDS)) {
+    try (GpuModel model =
+        loader.load(path, GPU0).get(Await.PATIENCE.toSeconds(), TimeUnit.SECONDS)) {
       assertSameBytes(model, source);
       assertThat(model.report().source()).isEqualTo(LoadSource.DISK);
       assertThat(model.report().devices()).containsExactly(0);
@@ -213,7 +215,8 @@ class GpuLoaderTest {
     backend.copyDelayNanos = 200_000; // copies lag the reads: a missing fence corrupts bytes
     GpuLoader loader = loader(backend, 512 * KIB, 64 * KIB);
 
-    try (GpuModel model = loader.load(path, GPU0).get(30, TimeUnit.SECONDS)) {
+    try (GpuModel model =
+        loader.load(path, GPU0).get(Await.PATIENCE.toSeconds(), TimeUnit.SECONDS)) {
       assertThat(model.report().source()).isEqualTo(LoadSource.STREAMED);
       assertSameBytes(model, source);
     }
@@ -280,14 +283,14 @@ class GpuLoaderTest {
   void cancellingALoadReleasesEverySlabAndDeviceByte() throws Exception {
     Path path = safetensors("m", model(8, 200_000, 4), 2 * MIB); // 3.2 MB, 50 chunks
     SimulatedGpuBackend backend = new SimulatedGpuBackend(1, 64 * MIB);
-    backend.issueDelayNanos = 5_000_000; // slows the readers, so the cancel lands mid-load
+    Semaphore gate = new Semaphore(3); // three copies, then the load waits mid-way for the cancel
+    backend.issueGate = gate;
     GpuLoader loader = loader(backend, 8 * MIB, 64 * KIB);
 
     CompletableFuture<GpuModel> load = loader.load(path, GPU0);
-    while (backend.copies() < 3) {
-      Thread.sleep(1);
-    }
+    Await.until("3 copies issued", () -> backend.copies() == 3);
     assertThat(load.cancel(true)).isTrue();
+    gate.release(Integer.MAX_VALUE / 2);
     assertThatThrownBy(load::get).isInstanceOf(CancellationException.class);
     assertNothingHeld(loader, backend);
     assertThat(loader.residentModels()).isEmpty();
@@ -503,7 +506,7 @@ class GpuLoaderTest {
         });
     loader.load(path, GPU0).get().close();
     loader.load(path, GPU0).get().close();
-    assertThat(loader.awaitIdle(Duration.ofSeconds(5))).isTrue();
+    assertThat(loader.awaitIdle(Await.PATIENCE)).isTrue();
     assertThat(reports)
         .extracting(GpuLoadReport::source)
         .containsExactly(LoadSource.DISK, LoadSource.RESIDENT);

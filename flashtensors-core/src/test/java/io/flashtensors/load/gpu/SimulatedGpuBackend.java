@@ -11,6 +11,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
@@ -35,6 +36,9 @@ final class SimulatedGpuBackend implements GpuBackend {
   volatile long issueDelayNanos;
   volatile int failCopyNumber = -1;
   volatile boolean reportAllMemoryFree;
+
+  /** When set, issuing a copy takes one permit first (so a test can hold a load mid-way). */
+  volatile Semaphore issueGate;
 
   SimulatedGpuBackend(int devices, long capacity) {
     this.capacity = capacity;
@@ -190,6 +194,10 @@ final class SimulatedGpuBackend implements GpuBackend {
       RuntimeException failed = sticky.get();
       if (failed != null) {
         throw failed;
+      }
+      Semaphore gate = issueGate;
+      if (gate != null) {
+        gate.acquireUninterruptibly();
       }
       if (issueDelayNanos > 0) {
         try {

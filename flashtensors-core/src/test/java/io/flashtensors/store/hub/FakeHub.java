@@ -21,6 +21,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -67,10 +68,13 @@ public final class FakeHub implements AutoCloseable {
    */
   final Map<String, int[]> cuts = new ConcurrentHashMap<>();
 
-  /** Per file path: send this many bytes, then stall for stallMillis (next request only). */
+  /**
+   * Per file path: send this many bytes, then stall until the hub closes (next request only): a
+   * client that waits for the rest never finishes.
+   */
   final Map<String, Integer> stalls = new ConcurrentHashMap<>();
 
-  long stallMillis = 3000;
+  private final CountDownLatch closed = new CountDownLatch(1);
 
   /** Per file path: how many of the next responses carry a flipped byte. */
   final Map<String, AtomicInteger> corrupt = new ConcurrentHashMap<>();
@@ -350,7 +354,7 @@ public final class FakeHub implements AutoCloseable {
       out.write(body, from, Math.min(stallAfter, body.length - from));
       out.flush();
       try {
-        Thread.sleep(stallMillis);
+        closed.await();
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
@@ -421,6 +425,7 @@ public final class FakeHub implements AutoCloseable {
 
   @Override
   public void close() {
+    closed.countDown();
     hub.stop(0);
     try {
       cdn.close();
