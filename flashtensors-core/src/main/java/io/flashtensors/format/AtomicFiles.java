@@ -1,5 +1,6 @@
 package io.flashtensors.format;
 
+import io.flashtensors.util.Throwables;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
@@ -96,7 +97,7 @@ final class AtomicFiles {
     } catch (NoSuchFileException ignored) {
       // already gone
     } catch (IOException | RuntimeException e) {
-      failure.addSuppressed(e);
+      Throwables.suppress(failure, e);
     }
   }
 
@@ -118,7 +119,7 @@ final class AtomicFiles {
         try {
           Files.move(old, absolute, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException restore) {
-          e.addSuppressed(restore);
+          Throwables.suppress(e, restore);
         }
         throw e;
       }

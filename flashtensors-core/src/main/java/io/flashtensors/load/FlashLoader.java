@@ -2,6 +2,7 @@ package io.flashtensors.load;
 
 import io.flashtensors.format.FormatException;
 import io.flashtensors.format.ModelFiles;
+import io.flashtensors.util.Throwables;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
@@ -174,7 +175,7 @@ public final class FlashLoader {
         try {
           target.abort();
         } catch (RuntimeException | Error cleanup) {
-          e.addSuppressed(cleanup);
+          Throwables.suppress(e, cleanup); // a target may rethrow its first failure here
         }
       }
       listener.onFailure(e);
@@ -232,7 +233,7 @@ public final class FlashLoader {
                 try {
                   target.release(chunk, buffer);
                 } catch (Throwable releaseFailure) {
-                  t.addSuppressed(releaseFailure);
+                  Throwables.suppress(t, releaseFailure);
                 }
               }
               fail(failure, t, context);
@@ -280,12 +281,8 @@ public final class FlashLoader {
 
   /** Records the first failure (later ones are suppressed into it) and stops the readers. */
   private static void fail(AtomicReference<Throwable> failure, Throwable t, LoadContext context) {
-    if (!failure.compareAndSet(null, t)
-        && failure.get() != t
-        && !(t instanceof CancellationException)) {
-      synchronized (failure) {
-        failure.get().addSuppressed(t);
-      }
+    if (!failure.compareAndSet(null, t) && !(t instanceof CancellationException)) {
+      Throwables.suppress(failure.get(), t);
     }
     context.cancel();
   }
@@ -345,7 +342,7 @@ public final class FlashLoader {
         if (failure == null) {
           failure = e;
         } else {
-          failure.addSuppressed(e);
+          Throwables.suppress(failure, e);
         }
       }
     }

@@ -143,6 +143,39 @@ class FlashLoaderTest {
   }
 
   @Test
+  void loadWhenTheTargetRethrowsItsFirstFailureShouldReportThatFailureOnce() {
+    // A target with a sticky error (as a GPU context has): every call after the first failure,
+    // abort included, throws the same instance again.
+    IllegalStateException sticky = new IllegalStateException("device lost");
+    RecordingTarget target = new RecordingTarget();
+    target.onComplete =
+        () -> {
+          throw sticky;
+        };
+    target.abortFailure = sticky;
+    List<Throwable> heard = Collections.synchronizedList(new ArrayList<>());
+    FlashLoader loader =
+        FlashLoader.builder()
+            .threads(4)
+            .chunkSize(64 << 10)
+            .listener(
+                new LoadListener() {
+                  @Override
+                  public void onFailure(Throwable failure) {
+                    heard.add(failure);
+                  }
+                })
+            .build();
+
+    // Before the guard: IllegalArgumentException("Self-suppression not permitted") in its place.
+    assertThatThrownBy(() -> loader.load(layout, DeviceMap.cpu(), target)).isSameAs(sticky);
+    assertThat(sticky.getSuppressed()).isEmpty();
+    assertThat(heard).containsExactly(sticky);
+    assertThat(target.aborted).hasValue(1);
+    assertThat(target.balanced()).isTrue();
+  }
+
+  @Test
   void aSubmittedLoadCompletesWithTheModel() throws Exception {
     LoadHandle<LoadedModel> handle =
         FlashLoader.create().submit(layout, DeviceMap.cpu(), new HostTarget());

@@ -14,6 +14,9 @@ final class RecordingTarget implements LoadTarget<LoadedModel> {
   final AtomicInteger aborted = new AtomicInteger();
   volatile Runnable onComplete = () -> {};
 
+  /** Thrown by {@link #abort()} after it cleaned up, when set. */
+  volatile RuntimeException abortFailure;
+
   @Override
   public int alignment() {
     return host.alignment();
@@ -58,6 +61,10 @@ final class RecordingTarget implements LoadTarget<LoadedModel> {
   public void abort() {
     aborted.incrementAndGet();
     host.abort();
+    RuntimeException failure = abortFailure;
+    if (failure != null) {
+      throw failure;
+    }
   }
 
   /** Every acquired buffer was completed or released. */

@@ -2,6 +2,7 @@ package io.flashtensors.load.gpu;
 
 import io.flashtensors.load.DeviceMap;
 import io.flashtensors.load.LoadPlan;
+import io.flashtensors.util.Throwables;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -86,9 +87,7 @@ final class ResidentLoad {
       try {
         lanes.awaitAll();
       } catch (RuntimeException suppressed) {
-        if (suppressed != e) {
-          e.addSuppressed(suppressed);
-        }
+        Throwables.suppress(e, suppressed); // the lanes rethrow a copy failure that may be e
       }
       image.free();
       throw e;
