@@ -52,6 +52,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -84,6 +85,7 @@ public final class Daemon implements DaemonGrpc.Handlers, AutoCloseable {
   private final String cudaMessage;
   private final Runnable onShutdown;
   private final Map<String, Replica> replicas = new ConcurrentHashMap<>();
+  private final AtomicInteger runningWorkers = new AtomicInteger();
   private final ExecutorService workers = Executors.newVirtualThreadPerTaskExecutor();
   private final ScheduledExecutorService reaper =
       Executors.newSingleThreadScheduledExecutor(
@@ -222,7 +224,22 @@ public final class Daemon implements DaemonGrpc.Handlers, AutoCloseable {
             throw new IllegalArgumentException("replica id " + id + " is in use");
           }
           boolean resident = host.residents().stream().anyMatch(r -> r.key().equals(replica.key));
-          replica.worker = workers.submit(() -> copy(replica, m, folder, request));
+          runningWorkers.incrementAndGet();
+          try {
+            replica.worker =
+                workers.submit(
+                    () -> {
+                      try {
+                        copy(replica, m, folder, request);
+                      } finally {
+                        runningWorkers.decrementAndGet();
+                      }
+                    });
+          } catch (RuntimeException e) {
+            runningWorkers.decrementAndGet();
+            replicas.remove(id, replica);
+            throw e;
+          }
           return LoadToGpuReply.newBuilder()
               .setReplicaId(id)
               .setBytes(bytes)
@@ -236,7 +253,14 @@ public final class Daemon implements DaemonGrpc.Handlers, AutoCloseable {
     answer(
         reply,
         () -> {
-          Replica replica = replicas.get(request.getReplicaId());
+          // Marked atomically with the lookup: the reaper never drops a replica being confirmed.
+          Replica replica =
+              replicas.computeIfPresent(
+                  request.getReplicaId(),
+                  (id, r) -> {
+                    r.confirming = true;
+                    return r;
+                  });
           if (replica == null) {
             throw Status.NOT_FOUND
                 .withDescription(
@@ -245,7 +269,6 @@ public final class Daemon implements DaemonGrpc.Handlers, AutoCloseable {
                         + " (never started, confirmed already, or its lease ran out)")
                 .asRuntimeException();
           }
-          replica.confirming = true;
           Context context = Context.current();
           Context.CancellationListener onGone = c -> replica.cancel();
           context.addListener(onGone, Runnable::run);
@@ -521,9 +544,16 @@ public final class Daemon implements DaemonGrpc.Handlers, AutoCloseable {
   private void reapExpired() {
     long now = System.nanoTime();
     for (Replica r : replicas.values()) {
-      if (!r.confirming && now - r.deadlineNanos > 0) {
+      boolean[] expired = {false};
+      // Atomic with Confirm's lookup (same key), so a replica is either confirming or reaped.
+      replicas.computeIfPresent(
+          r.id,
+          (id, current) -> {
+            expired[0] = current == r && !r.confirming && now - r.deadlineNanos > 0;
+            return expired[0] ? null : current;
+          });
+      if (expired[0]) {
         r.cancel();
-        replicas.remove(r.id, r);
         LOG.info("replica " + r.id + " of " + r.key + " was not confirmed in time; released");
       }
     }
@@ -533,6 +563,20 @@ public final class Daemon implements DaemonGrpc.Handlers, AutoCloseable {
   boolean confirming(String replicaId) {
     Replica r = replicas.get(replicaId);
     return r != null && r.confirming;
+  }
+
+  /** Whether this replica is known and was cancelled (its client went away; for tests). */
+  boolean cancelled(String replicaId) {
+    Replica r = replicas.get(replicaId);
+    return r != null && r.cancelled;
+  }
+
+  /**
+   * Replica workers still running: a replica dropped by the reaper or by a failed Confirm may still
+   * be releasing what it held until this count drops (for tests).
+   */
+  int runningWorkers() {
+    return runningWorkers.get();
   }
 
   /** Replicas registered and not yet confirmed or reaped. */

@@ -17,6 +17,7 @@ import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.logging.Logger;
 
 /**
@@ -33,6 +34,7 @@ public final class DaemonServer implements AutoCloseable {
   private final Daemon daemon;
   private final Optional<Path> sharedDir;
   private final CountDownLatch stopped = new CountDownLatch(1);
+  private final AtomicBoolean closing = new AtomicBoolean();
 
   private DaemonServer(Server server, Daemon daemon, Optional<Path> sharedDir) {
     this.server = server;
@@ -67,7 +69,16 @@ public final class DaemonServer implements AutoCloseable {
   /** Stops accepting calls, lets running ones finish (up to 10 s), and frees the cache. */
   @Override
   public void close() {
-    if (stopped.getCount() == 0) {
+    stop(() -> {});
+  }
+
+  /**
+   * Stops as {@link #close()} does, then runs {@code then} before {@link #awaitStop()} returns. The
+   * first caller stops the server; a concurrent or later one waits until it has stopped.
+   */
+  private void stop(Runnable then) {
+    if (!closing.compareAndSet(false, true)) {
+      awaitStopUninterruptibly();
       return;
     }
     server.shutdown();
@@ -88,7 +99,26 @@ public final class DaemonServer implements AutoCloseable {
               LOG.warning("cannot remove " + d + ": " + e.getMessage());
             }
           });
-      stopped.countDown();
+      try {
+        then.run();
+      } finally {
+        stopped.countDown();
+      }
+    }
+  }
+
+  private void awaitStopUninterruptibly() {
+    boolean interrupted = false;
+    while (true) {
+      try {
+        stopped.await();
+        break;
+      } catch (InterruptedException e) {
+        interrupted = true;
+      }
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
     }
   }
 
@@ -135,7 +165,10 @@ public final class DaemonServer implements AutoCloseable {
       return this;
     }
 
-    /** Also run when a client asks the daemon to shut down (after the server stops). */
+    /**
+     * Also run when a client asks the daemon to shut down: after the server stops, before {@link
+     * DaemonServer#awaitStop()} returns.
+     */
     public Builder onShutdown(Runnable action) {
       this.onShutdown = action;
       return this;
@@ -178,11 +211,7 @@ public final class DaemonServer implements AutoCloseable {
                 sharedDir);
       }
       DaemonServer[] self = new DaemonServer[1];
-      Runnable stop =
-          () -> {
-            self[0].close();
-            onShutdown.run();
-          };
+      Runnable stop = () -> self[0].stop(onShutdown);
       Daemon daemon =
           new Daemon(
               new Daemon.DaemonInfo(
@@ -214,6 +243,8 @@ public final class DaemonServer implements AutoCloseable {
                 .addService(service)
                 .build();
       }
+      // Before start: a Shutdown call may arrive as soon as the server listens.
+      self[0] = new DaemonServer(server, daemon, sharedDir);
       try {
         server.start();
       } catch (IOException e) {
@@ -235,7 +266,6 @@ public final class DaemonServer implements AutoCloseable {
                 + "): is another program on that port? --port chooses another",
             e);
       }
-      self[0] = new DaemonServer(server, daemon, sharedDir);
       LOG.info(
           "flashtensors daemon "
               + version()

@@ -20,6 +20,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.stream.Stream;
@@ -245,7 +246,7 @@ public final class ModelStore {
   public List<StoredModel> remove(ModelId id, String revision) {
     List<StoredModel> removed = new ArrayList<>();
     List<Path> doomed = new ArrayList<>();
-    try (LockFile lock = LockFile.acquire(root.resolve(".lock"))) {
+    try (LockFile lock = LockFile.acquire(storeLockFile())) {
       Index index = readIndex();
       List<StoredModel> keep = new ArrayList<>();
       for (StoredModel m : index.models()) {
@@ -280,12 +281,22 @@ public final class ModelStore {
    * renamed into place), deleted on close unless installed. Downloads use it so that a pull that
    * crashes leaves nothing behind but a folder the next open removes.
    */
+  @SuppressWarnings("try") // the store lock is held by the try block, not used in it
   public Staging newStaging() throws IOException {
     String name = UUID.randomUUID().toString();
-    LockFile lock = LockFile.acquire(tmp().resolve(name + ".lock"));
-    Path folder = tmp().resolve(name);
-    Files.createDirectories(folder);
-    return new Staging(folder, lock);
+    // Under the store lock, so that an open() cleaning .tmp/ never sees the lock file created
+    // but not yet locked (it would take it, delete it, and later delete this live folder).
+    try (LockFile storeLock = LockFile.acquire(storeLockFile())) {
+      LockFile lock = LockFile.acquire(tmp().resolve(name + ".lock"));
+      Path folder = tmp().resolve(name);
+      try {
+        Files.createDirectories(folder);
+      } catch (IOException | RuntimeException e) {
+        lock.close();
+        throw e;
+      }
+      return new Staging(folder, lock);
+    }
   }
 
   /**
@@ -346,7 +357,7 @@ public final class ModelStore {
     ModelId id = entry.modelId();
     Path target = modelFolder(id, entry.revision());
     Path old = null;
-    try (LockFile lock = LockFile.acquire(root.resolve(".lock"))) {
+    try (LockFile lock = LockFile.acquire(storeLockFile())) {
       Files.createDirectories(target.getParent());
       if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
         old = tmp().resolve(UUID.randomUUID() + "-replaced");
@@ -376,6 +387,10 @@ public final class ModelStore {
 
   private Path tmp() {
     return root.resolve(".tmp");
+  }
+
+  private Path storeLockFile() {
+    return root.resolve(".lock");
   }
 
   private static Optional<StoredModel> select(
@@ -444,50 +459,71 @@ public final class ModelStore {
     }
   }
 
+  /**
+   * Deletes what crashed operations left under {@code .tmp/}. The scan runs under the store lock,
+   * which is also held while a staging folder and its lock are created, so every entry seen is
+   * either locked by a live operation or abandoned. Abandoned trees are deleted after the store
+   * lock is released (they stay locked meanwhile), so a large leftover does not block installs.
+   */
+  @SuppressWarnings("try") // the store lock is held by the try block, not used in it
   private void deleteAbandonedStaging() throws IOException {
-    try (DirectoryStream<Path> entries = Files.newDirectoryStream(tmp())) {
-      for (Path p : entries) {
-        String name = p.getFileName().toString();
-        if (name.endsWith(".lock")) {
-          continue;
+    List<Map.Entry<Path, LockFile>> abandoned = new ArrayList<>();
+    try (LockFile storeLock = LockFile.acquire(storeLockFile())) {
+      try (DirectoryStream<Path> entries = Files.newDirectoryStream(tmp())) {
+        for (Path p : entries) {
+          String name = p.getFileName().toString();
+          if (name.endsWith(".lock")) {
+            continue;
+          }
+          if (name.startsWith(INDEX + ".")) {
+            // An index being written holds the store lock, which is ours now: this one crashed.
+            Files.deleteIfExists(p);
+            continue;
+          }
+          LockFile lock = LockFile.tryAcquire(operationLock(name));
+          if (lock != null) {
+            abandoned.add(Map.entry(p, lock));
+          } // else a live operation in this or another process
         }
-        if (name.startsWith(INDEX + ".")) {
-          // An index being written holds the store lock; one left by a crash does not.
-          LockFile storeLock = LockFile.tryAcquire(root.resolve(".lock"));
-          if (storeLock != null) {
-            try (storeLock) {
-              Files.deleteIfExists(p);
+      }
+      // Lock files whose folder is gone and that nobody holds.
+      try (DirectoryStream<Path> locks = Files.newDirectoryStream(tmp(), "*.lock")) {
+        for (Path lockFile : locks) {
+          String base = lockFile.getFileName().toString().replace(".lock", "");
+          if (Files.exists(tmp().resolve(base), LinkOption.NOFOLLOW_LINKS)) {
+            continue;
+          }
+          // Null for the locks of the abandoned folders above: this thread holds them.
+          LockFile lock = LockFile.tryAcquire(lockFile);
+          if (lock != null) {
+            try (lock) {
+              Files.deleteIfExists(lockFile);
             }
           }
-          continue;
-        }
-        String base = name.contains("-") && name.length() > 36 ? name.substring(0, 36) : name;
-        Path lockFile = tmp().resolve(base + ".lock");
-        LockFile lock = LockFile.tryAcquire(lockFile);
-        if (lock == null) {
-          continue; // a live conversion in this or another process
-        }
-        try (lock) {
-          deleteTreeQuietly(p);
-        }
-        Files.deleteIfExists(lockFile);
-      }
-    }
-    // Lock files whose folder is gone (and nobody holds them).
-    try (DirectoryStream<Path> locks = Files.newDirectoryStream(tmp(), "*.lock")) {
-      for (Path lockFile : locks) {
-        String base = lockFile.getFileName().toString().replace(".lock", "");
-        if (Files.exists(tmp().resolve(base))) {
-          continue;
-        }
-        LockFile lock = LockFile.tryAcquire(lockFile);
-        if (lock != null) {
-          try (lock) {
-            Files.deleteIfExists(lockFile);
-          }
         }
       }
+    } catch (IOException | RuntimeException e) {
+      abandoned.forEach(entry -> entry.getValue().close());
+      throw e;
     }
+    for (Map.Entry<Path, LockFile> entry : abandoned) {
+      Path folder = entry.getKey();
+      try (LockFile lock = entry.getValue()) {
+        deleteTreeQuietly(folder);
+      }
+      // Its id is never reused, so deleting the released lock file races with nobody.
+      Files.deleteIfExists(operationLock(folder.getFileName().toString()));
+    }
+  }
+
+  /**
+   * The lock file of an entry of {@code .tmp/}: {@code ID.lock} for {@code ID} (a staging folder)
+   * and for {@code ID-replaced} or {@code ID-removed} (old model folders being deleted).
+   */
+  private Path operationLock(String entryName) {
+    String id =
+        entryName.contains("-") && entryName.length() > 36 ? entryName.substring(0, 36) : entryName;
+    return tmp().resolve(id + ".lock");
   }
 
   private void deleteEmptyParents(Path folder) throws IOException {

@@ -19,6 +19,7 @@ import io.flashtensors.server.proto.ModelRef;
 import io.flashtensors.server.proto.StatusReply;
 import io.flashtensors.store.ModelStore;
 import io.flashtensors.store.StoredModel;
+import io.flashtensors.testing.Await;
 import io.grpc.Status;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
@@ -31,7 +32,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.Semaphore;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -68,7 +68,7 @@ class DaemonTest {
             .inProcess(name)
             .host(cache)
             .copier(Optional.of(gpu), "")
-            .leases(Duration.ofSeconds(30), Duration.ofMillis(20))
+            .leases(Duration.ofMinutes(10), Duration.ofMillis(20))
             .onShutdown(() -> shutdownRan.set(true))
             .start();
     client = DaemonClient.inProcess(name, s.token());
@@ -165,7 +165,7 @@ class DaemonTest {
     List<byte[]> handles = new java.util.ArrayList<>();
     LoadToGpuRequest request = gpuLoad(layout, handles, 0);
     var started = client.loadToGpu(request);
-    var confirmed = client.confirm(request.getReplicaId(), Duration.ofSeconds(30));
+    var confirmed = client.confirm(request.getReplicaId(), Await.PATIENCE);
 
     assertThat(started.getCacheHit()).isFalse();
     assertThat(confirmed.getBytes()).isEqualTo(manifest.partitionBytes());
@@ -177,7 +177,7 @@ class DaemonTest {
     assertThat(gpu.closed.get()).isEqualTo(gpu.opened.get()).isEqualTo(handles.size());
     assertThat(server.daemon().pendingReplicas()).isZero();
     assertThat(cache.inUse("t/gpu@main")).isFalse();
-    assertThatThrownBy(() -> client.confirm(request.getReplicaId(), Duration.ofSeconds(5)))
+    assertThatThrownBy(() -> client.confirm(request.getReplicaId(), Await.PATIENCE))
         .isInstanceOf(DaemonException.class)
         .hasMessageContaining("no replica");
   }
@@ -278,16 +278,15 @@ class DaemonTest {
     LoadToGpuRequest request = gpuLoad(layout, new java.util.ArrayList<>(), 100);
 
     client.loadToGpu(request);
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while ((server.daemon().pendingReplicas() > 0 || cache.inUse("t/lease@main"))
-        && System.nanoTime() < deadline) {
-      Thread.sleep(20);
-    }
+    // Reaped, and its worker (which may start after the reaper ran) finished releasing.
+    Await.until(
+        "the replica to be reaped and its worker to end",
+        () -> server.daemon().pendingReplicas() == 0 && server.daemon().runningWorkers() == 0);
 
     assertThat(server.daemon().pendingReplicas()).isZero();
     assertThat(cache.inUse("t/lease@main")).isFalse();
     assertThat(gpu.closed.get()).isEqualTo(gpu.opened.get());
-    assertThatThrownBy(() -> client.confirm(request.getReplicaId(), Duration.ofSeconds(5)))
+    assertThatThrownBy(() -> client.confirm(request.getReplicaId(), Await.PATIENCE))
         .hasMessageContaining("its lease ran out");
   }
 
@@ -301,10 +300,7 @@ class DaemonTest {
     Semaphore gate = new Semaphore(3);
     gpu.gate = gate;
     client.loadToGpu(request);
-    long started = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (gpu.copies.get() < 3 && System.nanoTime() < started) {
-      Thread.sleep(10); // until the copies are under way and held at the gate
-    }
+    Await.until("3 copies done and the 4th held at the gate", () -> gpu.copies.get() == 3);
 
     // A client waits in Confirm while the copies are stuck, then its process goes away.
     DaemonClient dying = DaemonClient.inProcess(serverName, Optional.empty());
@@ -318,20 +314,19 @@ class DaemonTest {
                     // CANCELLED: the channel went down under it.
                   }
                 });
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (!server.daemon().confirming(request.getReplicaId()) && System.nanoTime() < deadline) {
-      Thread.sleep(10);
-    }
-    assertThat(server.daemon().confirming(request.getReplicaId())).isTrue();
+    Await.until(
+        "the client to wait in Confirm", () -> server.daemon().confirming(request.getReplicaId()));
     dying.close();
-    waiter.join(10_000);
+    // The server learns of the cancellation asynchronously: the copies go on only once it did.
+    Await.until(
+        "the daemon to see the client go away",
+        () -> server.daemon().cancelled(request.getReplicaId()));
+    assertThat(waiter.join(Await.PATIENCE)).as("the dying client's Confirm ended").isTrue();
     gate.release(chunks);
 
-    deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while ((gpu.closed.get() < gpu.opened.get() || cache.inUse("t/gone@main"))
-        && System.nanoTime() < deadline) {
-      Thread.sleep(20);
-    }
+    Await.until(
+        "the replica to end and release what it held",
+        () -> server.daemon().pendingReplicas() == 0 && server.daemon().runningWorkers() == 0);
     assertThat(gpu.closed.get()).isEqualTo(gpu.opened.get()).isPositive();
     assertThat(cache.inUse("t/gone@main")).isFalse();
     assertThat(gpu.copies.get()).as("stopped before the end").isLessThan(chunks);
@@ -367,18 +362,16 @@ class DaemonTest {
     } finally {
       gpu.gate.release(Integer.MAX_VALUE);
     }
-    client.confirm(request.getReplicaId(), Duration.ofSeconds(10));
+    client.confirm(request.getReplicaId(), Await.PATIENCE);
     assertThat(client.unload("t/a", null).getUnloaded()).isTrue();
     assertThat(client.status().getResidentList()).isEmpty();
   }
 
   private void holdAndCheck(LoadToGpuRequest request) throws InterruptedException {
     client.loadToGpu(request);
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (cache.residents().stream().noneMatch(r -> r.inUse() == 1)
-        && System.nanoTime() < deadline) {
-      Thread.sleep(10);
-    }
+    Await.until(
+        "t/a to be resident and in use by the held copy",
+        () -> cache.residents().stream().anyMatch(r -> r.inUse() == 1));
 
     assertThatThrownBy(() -> client.loadToHost("t/b", null))
         .isInstanceOf(DaemonException.class)
@@ -386,13 +379,6 @@ class DaemonTest {
         .hasMessageContaining("raise --mem-pool-size")
         .extracting(e -> ((DaemonException) e).code())
         .isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
-    System.err.println(
-        "DEBUG residents "
-            + cache.residents()
-            + " inUse "
-            + cache.inUse("t/a@main")
-            + " pending "
-            + server.daemon().pendingReplicas());
     assertThatThrownBy(() -> client.unload("t/a", null)).hasMessageContaining("is in use by 1");
     assertThat(client.clear().getSkippedInUse()).isEqualTo(1);
   }
@@ -430,7 +416,7 @@ class DaemonTest {
     start(64L << 20, Map.of(Setting.TOKEN, "s3cret"));
     assertThat(client.status().getPid()).isPositive();
 
-    String name = "no-token";
+    String name = "no-token-" + UUID.randomUUID();
     try (DaemonServer other =
             DaemonServer.builder(settings(Map.of(Setting.TOKEN, "s3cret")))
                 .inProcess(name)
@@ -463,15 +449,16 @@ class DaemonTest {
   @SuppressWarnings("try") // the server only needs to run during the block
   void loadToGpuWhenDaemonHasNoCudaShouldSayWhy() throws IOException {
     Settings s = settings(Map.of());
+    serverName = "cpu-only-" + UUID.randomUUID();
     store = ModelStore.open(s.storagePath());
     TestModels.register(store, temp, "t/a", 1, 8, 6);
     try (DaemonServer cpuOnly =
             DaemonServer.builder(s)
-                .inProcess("cpu-only")
+                .inProcess(serverName)
                 .host(new HostModelCache(1 << 20, FlashLoader.create(), HostPinning.NONE))
                 .copier(Optional.empty(), "no NVIDIA driver")
                 .start();
-        DaemonClient c = DaemonClient.inProcess("cpu-only", Optional.empty())) {
+        DaemonClient c = DaemonClient.inProcess(serverName, Optional.empty())) {
       assertThat(c.status().getCudaAvailable()).isFalse();
       assertThat(c.status().getCudaMessage()).isEqualTo("no NVIDIA driver");
       assertThatThrownBy(
@@ -490,11 +477,7 @@ class DaemonTest {
     start(64L << 20, Map.of());
     client.shutdown();
     server.awaitStop();
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-    while (!shutdownRan.get() && System.nanoTime() < deadline) {
-      Thread.sleep(10);
-    }
-    assertThat(shutdownRan).isTrue();
+    assertThat(shutdownRan).as("run before awaitStop returns").isTrue();
     assertThat(client.ping()).isFalse();
   }
 

@@ -128,12 +128,22 @@ class ModelStoreTest {
     Path crashed = root.resolve(".tmp/00000000-0000-0000-0000-000000000000");
     Files.createDirectories(crashed.resolve("model"));
     Files.write(crashed.resolve("model/tensor.data_0"), new byte[4096]);
+    Path replaced = root.resolve(".tmp/11111111-1111-1111-1111-111111111111-replaced");
+    Files.createDirectories(replaced);
+    Path strayLock = root.resolve(".tmp/22222222-2222-2222-2222-222222222222.lock");
+    Files.createFile(strayLock);
+    Path indexTemp = root.resolve(".tmp/index.json.33333333-3333-3333-3333-333333333333");
+    Files.writeString(indexTemp, "{");
     // A live conversion (lock held).
     try (ModelStore.Staging live = store.newStaging()) {
       ModelStore.open(root);
 
       assertThat(crashed).doesNotExist();
+      assertThat(replaced).doesNotExist();
+      assertThat(strayLock).doesNotExist();
+      assertThat(indexTemp).doesNotExist();
       assertThat(live.folder()).exists();
+      assertThat(live.folder().resolveSibling(live.folder().getFileName() + ".lock")).exists();
       assertThat(store.list()).isEmpty();
     }
   }
@@ -277,29 +287,29 @@ class ModelStoreTest {
       futures.add(
           pool.submit(
               () -> {
-                ModelStore s = ModelStore.open(root);
                 for (int i = 0; i < 4; i++) {
-                  s.register(
-                      ModelId.parse("thread/t" + thread + "m" + i),
-                      "main",
-                      source,
-                      new CopyingConverter(),
-                      RegisterOptions.local(),
-                      Progress.NONE);
+                  ModelStore.open(root)
+                      .register(
+                          ModelId.parse("thread/t" + thread + "m" + i),
+                          "main",
+                          source,
+                          new CopyingConverter(),
+                          RegisterOptions.local(),
+                          Progress.NONE);
                 }
               }));
     }
     for (Future<?> f : futures) {
-      f.get(60, TimeUnit.SECONDS);
+      f.get(300, TimeUnit.SECONDS);
     }
     pool.shutdown();
     for (Process p : processes) {
-      assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+      assertThat(p.waitFor(300, TimeUnit.SECONDS)).isTrue();
       assertThat(p.exitValue()).as(new String(p.getInputStream().readAllBytes())).isZero();
     }
 
     List<StoredModel> all = ModelStore.open(root).list();
-    assertThat(all).hasSize(6 + 12);
+    assertThat(all).hasSize(2 * 3 + 3 * 4);
     for (StoredModel m : all) {
       assertThat(ModelStore.open(root).folder(m).resolve("manifest.json")).exists();
     }

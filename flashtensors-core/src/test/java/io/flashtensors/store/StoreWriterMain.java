@@ -7,17 +7,21 @@ public final class StoreWriterMain {
 
   private StoreWriterMain() {}
 
-  /** Arguments: store root, source folder, id prefix, count. */
+  /**
+   * Arguments: store root, source folder, id prefix, count. Opens the store before every
+   * registration, as separate CLI runs do, so that its cleanup of {@code .tmp/} races with the
+   * other writers' conversions.
+   */
   public static void main(String[] args) {
-    ModelStore store = ModelStore.open(Path.of(args[0]));
     for (int i = 0; i < Integer.parseInt(args[3]); i++) {
-      store.register(
-          ModelId.parse("proc/" + args[2] + i),
-          "main",
-          Path.of(args[1]),
-          new CopyingConverter(),
-          RegisterOptions.local(),
-          Progress.NONE);
+      ModelStore.open(Path.of(args[0]))
+          .register(
+              ModelId.parse("proc/" + args[2] + i),
+              "main",
+              Path.of(args[1]),
+              new CopyingConverter(),
+              RegisterOptions.local(),
+              Progress.NONE);
     }
   }
 }

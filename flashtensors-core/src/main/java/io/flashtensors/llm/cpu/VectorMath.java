@@ -8,6 +8,7 @@ import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -26,10 +27,40 @@ public final class VectorMath {
   private static final ValueLayout.OfShort BF16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
   private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);
 
+  /**
+   * Shuffles that move lane {@code i + half} to lane {@code i}, for {@code half = L/2, L/4, .., 1}:
+   * the steps of {@link #sumLanes}.
+   */
+  private static final VectorShuffle<Float>[] FOLDS = folds();
+
   /** Tokens whose products with one weight row are computed together (the row is read once). */
   static final int TOKEN_GROUP = 4;
 
   private VectorMath() {}
+
+  @SuppressWarnings("unchecked") // generic array of a final type
+  private static VectorShuffle<Float>[] folds() {
+    int steps = Integer.numberOfTrailingZeros(L);
+    VectorShuffle<Float>[] folds = new VectorShuffle[steps];
+    for (int k = 0, half = L / 2; k < steps; k++, half /= 2) {
+      folds[k] = VectorShuffle.iota(F, half, 1, true);
+    }
+    return folds;
+  }
+
+  /**
+   * The sum of a vector's lanes, always in the same order: a fixed pairwise tree of lanewise adds.
+   * {@code reduceLanes(ADD)} leaves the order of float additions unspecified, and HotSpot's
+   * compiled code does use another order than the interpreter, so the same dot product changed in
+   * its last bits once the method was compiled: logits depended on how warm the JVM was. Lanewise
+   * adds are exact IEEE operations in every tier, so this sum (and every logit) is reproducible.
+   */
+  static float sumLanes(FloatVector v) {
+    for (VectorShuffle<Float> fold : FOLDS) {
+      v = v.add(v.rearrange(fold));
+    }
+    return v.lane(0);
+  }
 
   /**
    * {@code out[b*outStride + outOffset + r] (+)= dot(w[r], x[b*xStride ..])} for rows {@code [r0,
@@ -176,7 +207,7 @@ public final class VectorMath {
       a0 = even(v).fma(FloatVector.fromArray(F, x, xo + i), a0);
       a1 = odd(v).fma(FloatVector.fromArray(F, x, xo + i + L), a1);
     }
-    return a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+    return sumLanes(a0.add(a1).add(a2.add(a3)));
   }
 
   /** {@link #dot4Bf16} with de-interleaved activations. */
@@ -202,10 +233,10 @@ public final class VectorMath {
       a2 = o.fma(FloatVector.fromArray(F, x, x2 + i + L), a2);
       a3 = o.fma(FloatVector.fromArray(F, x, x3 + i + L), a3);
     }
-    out[0] = a0.reduceLanes(VectorOperators.ADD);
-    out[1] = a1.reduceLanes(VectorOperators.ADD);
-    out[2] = a2.reduceLanes(VectorOperators.ADD);
-    out[3] = a3.reduceLanes(VectorOperators.ADD);
+    out[0] = sumLanes(a0);
+    out[1] = sumLanes(a1);
+    out[2] = sumLanes(a2);
+    out[3] = sumLanes(a3);
   }
 
   /** {@link #dot2x4Bf16} with de-interleaved activations. */
@@ -244,14 +275,14 @@ public final class VectorMath {
         c3 = w1.fma(v, c3);
       }
     }
-    out[0] = a0.reduceLanes(VectorOperators.ADD);
-    out[1] = a1.reduceLanes(VectorOperators.ADD);
-    out[2] = a2.reduceLanes(VectorOperators.ADD);
-    out[3] = a3.reduceLanes(VectorOperators.ADD);
-    out[4] = c0.reduceLanes(VectorOperators.ADD);
-    out[5] = c1.reduceLanes(VectorOperators.ADD);
-    out[6] = c2.reduceLanes(VectorOperators.ADD);
-    out[7] = c3.reduceLanes(VectorOperators.ADD);
+    out[0] = sumLanes(a0);
+    out[1] = sumLanes(a1);
+    out[2] = sumLanes(a2);
+    out[3] = sumLanes(a3);
+    out[4] = sumLanes(c0);
+    out[5] = sumLanes(c1);
+    out[6] = sumLanes(c2);
+    out[7] = sumLanes(c3);
   }
 
   private static void store(float[] out, int index, float value, boolean accumulate) {
@@ -283,7 +314,7 @@ public final class VectorMath {
     for (; i + L <= n; i += L) {
       a0 = bf16(w, rowBytes + 2L * i).fma(FloatVector.fromArray(F, x, xo + i), a0);
     }
-    float sum = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+    float sum = sumLanes(a0.add(a1).add(a2.add(a3)));
     for (; i < n; i++) {
       sum += WeightMatrix.bf16ToFloat(w.get(BF16, rowBytes + 2L * i)) * x[xo + i];
     }
@@ -308,10 +339,10 @@ public final class VectorMath {
       a2 = wv.fma(FloatVector.fromArray(F, x, x2 + i), a2);
       a3 = wv.fma(FloatVector.fromArray(F, x, x3 + i), a3);
     }
-    float s0 = a0.reduceLanes(VectorOperators.ADD);
-    float s1 = a1.reduceLanes(VectorOperators.ADD);
-    float s2 = a2.reduceLanes(VectorOperators.ADD);
-    float s3 = a3.reduceLanes(VectorOperators.ADD);
+    float s0 = sumLanes(a0);
+    float s1 = sumLanes(a1);
+    float s2 = sumLanes(a2);
+    float s3 = sumLanes(a3);
     for (; i < n; i++) {
       float wi = WeightMatrix.bf16ToFloat(w.get(BF16, rowBytes + 2L * i));
       s0 += wi * x[xo + i];
@@ -361,14 +392,14 @@ public final class VectorMath {
       c3 = w1.fma(v, c3);
     }
     float[] s = {
-      a0.reduceLanes(VectorOperators.ADD),
-      a1.reduceLanes(VectorOperators.ADD),
-      a2.reduceLanes(VectorOperators.ADD),
-      a3.reduceLanes(VectorOperators.ADD),
-      c0.reduceLanes(VectorOperators.ADD),
-      c1.reduceLanes(VectorOperators.ADD),
-      c2.reduceLanes(VectorOperators.ADD),
-      c3.reduceLanes(VectorOperators.ADD)
+      sumLanes(a0),
+      sumLanes(a1),
+      sumLanes(a2),
+      sumLanes(a3),
+      sumLanes(c0),
+      sumLanes(c1),
+      sumLanes(c2),
+      sumLanes(c3)
     };
     for (; i < n; i++) {
       float wa = WeightMatrix.bf16ToFloat(w.get(BF16, rowBytes + 2L * i));
@@ -399,7 +430,7 @@ public final class VectorMath {
           FloatVector.fromMemorySegment(F, w, rowBytes + 4L * i, LE)
               .fma(FloatVector.fromArray(F, x, xo + i), a0);
     }
-    float sum = a0.add(a1).reduceLanes(VectorOperators.ADD);
+    float sum = sumLanes(a0.add(a1));
     for (; i < n; i++) {
       sum += w.get(F32, rowBytes + 4L * i) * x[xo + i];
     }
@@ -424,10 +455,10 @@ public final class VectorMath {
       a2 = wv.fma(FloatVector.fromArray(F, x, x2 + i), a2);
       a3 = wv.fma(FloatVector.fromArray(F, x, x3 + i), a3);
     }
-    float s0 = a0.reduceLanes(VectorOperators.ADD);
-    float s1 = a1.reduceLanes(VectorOperators.ADD);
-    float s2 = a2.reduceLanes(VectorOperators.ADD);
-    float s3 = a3.reduceLanes(VectorOperators.ADD);
+    float s0 = sumLanes(a0);
+    float s1 = sumLanes(a1);
+    float s2 = sumLanes(a2);
+    float s3 = sumLanes(a3);
     for (; i < n; i++) {
       float wi = w.get(F32, rowBytes + 4L * i);
       s0 += wi * x[xo + i];
@@ -448,7 +479,7 @@ public final class VectorMath {
     for (; i + L <= n; i += L) {
       acc = FloatVector.fromArray(F, a, ao + i).fma(FloatVector.fromArray(F, b, bo + i), acc);
     }
-    float sum = acc.reduceLanes(VectorOperators.ADD);
+    float sum = sumLanes(acc);
     for (; i < n; i++) {
       sum += a[ao + i] * b[bo + i];
     }

@@ -75,6 +75,46 @@ class VectorMathTest {
   }
 
   @Test
+  void dotShouldGiveTheSameBitsInterpretedAndCompiled() {
+    SplittableRandom random = new SplittableRandom(5);
+    int n = 1003;
+    float[] a = new float[n];
+    float[] b = new float[n];
+    for (int i = 0; i < n; i++) {
+      a[i] = (float) random.nextGaussian();
+      b[i] = (float) random.nextGaussian();
+    }
+    // The documented order: one fused multiply-add chain per lane, a pairwise tree over the
+    // lanes, then the tail in sequence.
+    int lanes = VectorMath.F.length();
+    float[] acc = new float[lanes];
+    int body = n - n % lanes;
+    for (int i = 0; i < body; i++) {
+      acc[i % lanes] = Math.fma(a[i], b[i], acc[i % lanes]);
+    }
+    for (int half = lanes / 2; half >= 1; half /= 2) {
+      float[] folded = new float[lanes];
+      for (int j = 0; j < lanes; j++) {
+        folded[j] = acc[j] + acc[(j + half) % lanes];
+      }
+      acc = folded;
+    }
+    float want = acc[0];
+    for (int i = body; i < n; i++) {
+      want += a[i] * b[i];
+    }
+
+    // Enough calls for HotSpot to compile dot (the interpreter runs the first ones): a lane
+    // reduction whose order changes with the tier changes the last bits here.
+    for (int call = 0; call < 50_000; call++) {
+      float got = VectorMath.dot(a, 0, b, 0, n);
+      if (Float.floatToRawIntBits(got) != Float.floatToRawIntBits(want)) {
+        assertThat(got).as("call %d", call).isEqualTo(want);
+      }
+    }
+  }
+
+  @Test
   void rmsNormSoftmaxSiluAndAxpyMatchTheirDefinitions() {
     float[] x = {1, -2, 3, 0.5f, -0.25f, 7, 2, -1, 4};
     float[] w = {1, 2, 3, 4, 5, 6, 7, 8, 9};
