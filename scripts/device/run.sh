@@ -87,7 +87,7 @@ CLI=("${JAVA[@]}" -Xmx8g -cp "$CP" io.flashtensors.cli.FlashTensorsCli)
   echo "cores $(nproc)"
   free -g
   df -h /root /tmp /dev/shm
-  echo "THP: $(cat /sys/kernel/mm/transparent_hugepage/enabled)"
+  echo "THP: $(cat /sys/kernel/mm/transparent_hugepage/enabled), shmem: $(cat /sys/kernel/mm/transparent_hugepage/shmem_enabled)"
 } > "$W/machine.txt" 2>&1
 head -4 "$W/machine.txt"
 

@@ -125,6 +125,9 @@ public final class DaemonSwapBenchmark {
       GpuModel current = null;
       double[] total = new double[swaps];
       double[] copy = new double[swaps];
+      double[] allocate = new double[swaps];
+      double[] open = new double[swaps];
+      double[] release = new double[swaps];
       int warmup = models.size() * 2;
       for (int i = -warmup; i < swaps; i++) {
         StoredModel m = models.get(Math.floorMod(i, models.size()));
@@ -138,6 +141,9 @@ public final class DaemonSwapBenchmark {
         if (i >= 0) {
           total[i] = swapSeconds;
           copy[i] = loaded.confirm().getCopySeconds();
+          allocate[i] = loaded.model().report().allocateSeconds();
+          open[i] = loaded.confirm().getOpenSeconds();
+          release[i] = loaded.confirm().getReleaseSeconds();
         }
       }
       if (current != null) {
@@ -146,6 +152,9 @@ public final class DaemonSwapBenchmark {
       report.put("swaps", swaps);
       report.put("swap_seconds", percentiles(total));
       report.put("copy_seconds", percentiles(copy));
+      report.put("client_allocate_seconds", percentiles(allocate));
+      report.put("daemon_open_seconds", percentiles(open));
+      report.put("daemon_release_seconds", percentiles(release));
       double p50copy = percentile(copy, 50);
       report.put("copy_gb_per_s_p50", modelBytes / p50copy / 1e9);
       report.put("swap_gb_per_s_p50", modelBytes / percentile(total, 50) / 1e9);
@@ -153,7 +162,10 @@ public final class DaemonSwapBenchmark {
           Locale.ROOT,
           "%d swaps of %s through the daemon (CUDA IPC):%n"
               + "  whole swap  p50 %.1f ms  p90 %.1f ms  p99 %.1f ms  max %.1f ms  (%.1f GB/s at p50)%n"
-              + "  copies      p50 %.1f ms  p90 %.1f ms  p99 %.1f ms  max %.1f ms  (%.1f GB/s at p50)%n",
+              + "  copies      p50 %.1f ms  p90 %.1f ms  p99 %.1f ms  max %.1f ms  (%.1f GB/s at p50)%n"
+              + "  allocation  p50 %.1f ms  p99 %.1f ms (the client's cuMemAlloc and IPC handles)%n"
+              + "  open        p50 %.1f ms  p99 %.1f ms (the daemon's cuIpcOpenMemHandle)%n"
+              + "  release     p50 %.1f ms  p99 %.1f ms (the daemon's cuIpcCloseMemHandle, streams)%n",
           swaps,
           ByteSize.format(modelBytes),
           1e3 * percentile(total, 50),
@@ -165,7 +177,13 @@ public final class DaemonSwapBenchmark {
           1e3 * percentile(copy, 90),
           1e3 * percentile(copy, 99),
           1e3 * percentile(copy, 100),
-          modelBytes / p50copy / 1e9);
+          modelBytes / p50copy / 1e9,
+          1e3 * percentile(allocate, 50),
+          1e3 * percentile(allocate, 99),
+          1e3 * percentile(open, 50),
+          1e3 * percentile(open, 99),
+          1e3 * percentile(release, 50),
+          1e3 * percentile(release, 99));
     } finally {
       DaemonProcess.stop(home, Optional.empty(), Duration.ofSeconds(60));
     }

@@ -79,6 +79,7 @@ public final class Daemon implements DaemonGrpc.Handlers, AutoCloseable {
 
   private final DaemonInfo info;
   private final ModelStore store;
+  private final ManifestCache manifests = new ManifestCache();
   private final ModelHost host;
   private final Optional<DeviceCopier> copier;
   private final String cudaMessage;
@@ -178,7 +179,7 @@ public final class Daemon implements DaemonGrpc.Handlers, AutoCloseable {
         () -> {
           StoredModel m = model(request.getModel());
           Path folder = store.folder(m);
-          FlashManifest manifest = FlashManifest.read(folder);
+          FlashManifest manifest = manifests.read(folder);
           ModelLayout.Builder layout =
               ModelLayout.newBuilder().setModel(summary(m)).setFolder(folder.toString());
           manifest.partitions().forEach(p -> layout.addPartitionSizes(p.size()));
@@ -211,7 +212,7 @@ public final class Daemon implements DaemonGrpc.Handlers, AutoCloseable {
           }
           StoredModel m = model(request.getModel());
           Path folder = store.folder(m);
-          FlashManifest manifest = FlashManifest.read(folder);
+          FlashManifest manifest = manifests.read(folder);
           long bytes = checkCopies(request, manifest);
           String id = request.getReplicaId();
           Duration lease =
@@ -278,6 +279,8 @@ public final class Daemon implements DaemonGrpc.Handlers, AutoCloseable {
                 .setBytes(r.bytes())
                 .setHostSeconds(r.hostSeconds())
                 .setCopySeconds(r.copySeconds())
+                .setOpenSeconds(r.openSeconds())
+                .setReleaseSeconds(r.releaseSeconds())
                 .build();
           } catch (ExecutionException e) {
             throw e.getCause() instanceof Exception ex
@@ -398,7 +401,12 @@ public final class Daemon implements DaemonGrpc.Handlers, AutoCloseable {
   // ---- replicas -------------------------------------------------------------------------------
 
   /** What a finished replica did. */
-  record Result(long bytes, double hostSeconds, double copySeconds) {}
+  record Result(
+      long bytes,
+      double hostSeconds,
+      double openSeconds,
+      double copySeconds,
+      double releaseSeconds) {}
 
   private static final class Replica {
     final String id;
@@ -431,10 +439,12 @@ public final class Daemon implements DaemonGrpc.Handlers, AutoCloseable {
       lease = host.lease(model, folder);
       double hostSeconds = lease.loadSeconds();
       long copied = 0;
-      long t1 = System.nanoTime();
       long sinceCheck = 0;
+      double openSeconds = 0;
+      long copyNanos = 0;
       for (DeviceCopies device : request.getDevicesList()) {
         List<DeviceCopier.Target> targets = new ArrayList<>();
+        long opening = System.nanoTime();
         for (int h = 0; h < device.getIpcHandlesCount(); h++) {
           checkCancelled(replica);
           DeviceCopier.Target t =
@@ -447,6 +457,9 @@ public final class Daemon implements DaemonGrpc.Handlers, AutoCloseable {
           opened.add(t);
           targets.add(t);
         }
+        long copying = System.nanoTime();
+        openSeconds += (copying - opening) / 1e9;
+        copyNanos -= copying;
         for (CopyChunk c : device.getChunksList()) {
           MemorySegment src =
               lease.partition(c.getPartition()).asSlice(c.getSrcOffset(), c.getSize());
@@ -464,13 +477,17 @@ public final class Daemon implements DaemonGrpc.Handlers, AutoCloseable {
             }
           }
         }
+        // Copies to one device overlap the opening of the next device's handles.
+        copyNanos += System.nanoTime();
       }
+      long waiting = System.nanoTime();
       opened.forEach(DeviceCopier.Target::await);
-      double copySeconds = (System.nanoTime() - t1) / 1e9;
-      result = new Result(copied, hostSeconds, copySeconds);
+      double copySeconds = (copyNanos + System.nanoTime() - waiting) / 1e9;
+      result = new Result(copied, hostSeconds, openSeconds, copySeconds, 0);
     } catch (Exception | Error e) {
       failure = e;
     } finally {
+      long releasing = System.nanoTime();
       // Handles first: closing one waits for its copies, which read the leased host memory.
       for (DeviceCopier.Target t : opened) {
         try {
@@ -481,6 +498,15 @@ public final class Daemon implements DaemonGrpc.Handlers, AutoCloseable {
       }
       if (lease != null) {
         lease.close();
+      }
+      if (result != null) {
+        result =
+            new Result(
+                result.bytes(),
+                result.hostSeconds(),
+                result.openSeconds(),
+                result.copySeconds(),
+                (System.nanoTime() - releasing) / 1e9);
       }
     }
     // Completed only now, with the lease and the handles released: a confirmed replica holds
@@ -494,12 +520,15 @@ public final class Daemon implements DaemonGrpc.Handlers, AutoCloseable {
     LOG.fine(
         () ->
             String.format(
-                "replica %s of %s: %d bytes, %.3f s to host, %.3f s to GPU (%.1f s in all)",
+                "replica %s of %s: %d bytes, %.3f s to host, %.4f s opening handles, %.3f s to"
+                    + " GPU, %.4f s releasing (%.1f s in all)",
                 replica.id,
                 replica.key,
                 done.bytes(),
                 done.hostSeconds(),
+                done.openSeconds(),
                 done.copySeconds(),
+                done.releaseSeconds(),
                 (System.nanoTime() - t0) / 1e9));
   }
 

@@ -4,6 +4,7 @@ import com.google.protobuf.ByteString;
 import io.flashtensors.cuda.CudaDevice;
 import io.flashtensors.cuda.DeviceBuffer;
 import io.flashtensors.format.DType;
+import io.flashtensors.load.gpu.CudaBackend;
 import io.flashtensors.load.gpu.ExternalGpuModels;
 import io.flashtensors.load.gpu.GpuBackend;
 import io.flashtensors.load.gpu.GpuLoadReport;
@@ -18,7 +19,6 @@ import io.flashtensors.server.proto.LoadToGpuRequest;
 import io.flashtensors.server.proto.ModelLayout;
 import io.flashtensors.server.proto.ModelRef;
 import io.flashtensors.server.proto.TensorLocation;
-import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -118,7 +118,7 @@ public final class DaemonGpuLoader {
               List.of(device.index()),
               null);
       List<GpuBackend.Allocation> allocations = new ArrayList<>();
-      buffers.forEach(b -> allocations.add(new BufferAllocation(device.index(), b)));
+      buffers.forEach(b -> allocations.add(CudaBackend.allocation(device.index(), b)));
       GpuModel model =
           ExternalGpuModels.of(
               layout.getModel().getModelId(),
@@ -152,34 +152,5 @@ public final class DaemonGpuLoader {
     CudaIpcCopier.check(
         JCudaDriver.cuIpcGetMemHandle(handle, buffer.pointer()), "cuIpcGetMemHandle");
     return IpcHandles.toBytes(handle);
-  }
-
-  /** A {@link DeviceBuffer} as the GPU load path's allocation type. */
-  private record BufferAllocation(int device, DeviceBuffer buffer)
-      implements GpuBackend.Allocation {
-    @Override
-    public long address() {
-      return buffer.address();
-    }
-
-    @Override
-    public long byteSize() {
-      return buffer.byteSize();
-    }
-
-    @Override
-    public void copyToHost(long offset, MemorySegment dst) {
-      buffer.copyToHost(offset, dst);
-    }
-
-    @Override
-    public void fill(byte value) {
-      buffer.fill(value);
-    }
-
-    @Override
-    public void close() {
-      buffer.close();
-    }
   }
 }

@@ -42,6 +42,7 @@ public final class HostModelCache implements ModelHost {
   private final HostPinning pinning;
   private final Optional<Path> sharedDir;
   private final Map<String, Entry> entries = new LinkedHashMap<>();
+  private final ManifestCache manifests = new ManifestCache();
   private long used;
   private boolean closed;
 
@@ -114,7 +115,7 @@ public final class HostModelCache implements ModelHost {
   @Override
   public Lease lease(StoredModel model, Path folder) throws IOException {
     String key = ModelHost.key(model);
-    FlashManifest manifest = FlashManifest.read(folder);
+    FlashManifest manifest = manifests.read(folder);
     long bytes = manifest.partitionBytes();
     Entry entry;
     boolean mine;

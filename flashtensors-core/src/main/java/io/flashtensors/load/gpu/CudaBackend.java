@@ -74,9 +74,17 @@ public final class CudaBackend implements GpuBackend {
     return new CudaCopyStream(device, context(device).createStream());
   }
 
-  /** The CUDA buffer behind an allocation this backend made. */
+  /** The CUDA buffer behind an allocation this backend (or {@link #allocation}) made. */
   public static DeviceBuffer buffer(Allocation allocation) {
     return ((CudaAllocation) allocation).buffer;
+  }
+
+  /**
+   * A buffer allocated elsewhere (by a load through the daemon) as an allocation of the GPU load
+   * path; closing it frees the buffer.
+   */
+  public static Allocation allocation(int device, DeviceBuffer buffer) {
+    return new CudaAllocation(device, buffer);
   }
 
   private record CudaAllocation(int device, DeviceBuffer buffer) implements Allocation {
