@@ -1,6 +1,5 @@
 package io.flashtensors.bench;
 
-import io.flashtensors.config.ByteSize;
 import io.flashtensors.config.Setting;
 import io.flashtensors.config.Settings;
 import io.flashtensors.config.SettingsResolver;
@@ -18,6 +17,7 @@ import io.flashtensors.store.ModelStore;
 import io.flashtensors.store.Progress;
 import io.flashtensors.store.RegisterOptions;
 import io.flashtensors.store.StoredModel;
+import io.flashtensors.util.ByteSize;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.file.Files;

@@ -1,6 +1,5 @@
 package io.flashtensors.bench;
 
-import io.flashtensors.cli.ByteSize;
 import io.flashtensors.cuda.Cuda;
 import io.flashtensors.cuda.CudaContext;
 import io.flashtensors.cuda.CudaDevice;
@@ -18,6 +17,7 @@ import io.flashtensors.load.gpu.GpuLoaderOptions;
 import io.flashtensors.load.gpu.GpuModel;
 import io.flashtensors.load.gpu.LoadSource;
 import io.flashtensors.load.gpu.PinnedMemory;
+import io.flashtensors.util.ByteSize;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.lang.foreign.MemorySegment;

@@ -45,7 +45,7 @@ final class BenchCommand implements Callable<Integer> {
 
   @Option(
       names = "--chunk-size",
-      converter = ByteSize.Converter.class,
+      converter = ByteSizeConverter.class,
       defaultValue = "32MB",
       description = "Bytes per read (default: ${DEFAULT-VALUE}).")
   long chunkSize;

@@ -1,6 +1,7 @@
 package io.flashtensors.cli;
 
 import io.flashtensors.format.FlashConverter;
+import io.flashtensors.util.ByteSize;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -30,7 +31,7 @@ final class ConvertCommand implements Callable<Integer> {
   @Option(
       names = "--partition-size",
       paramLabel = "SIZE",
-      converter = ByteSize.Converter.class,
+      converter = ByteSizeConverter.class,
       defaultValue = "4GiB",
       description = "Largest partition file (default: ${DEFAULT-VALUE}).")
   long partitionSize;

@@ -3,6 +3,7 @@ package io.flashtensors.cli;
 import io.flashtensors.bench.CheckpointGenerator;
 import io.flashtensors.bench.ModelShape;
 import io.flashtensors.format.DType;
+import io.flashtensors.util.ByteSize;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -44,7 +45,7 @@ final class GenerateCommand implements Callable<Integer> {
   @Option(
       names = "--shard-size",
       paramLabel = "SIZE",
-      converter = ByteSize.Converter.class,
+      converter = ByteSizeConverter.class,
       defaultValue = "4GiB",
       description = "Largest shard (default: ${DEFAULT-VALUE}).")
   long shardSize;

@@ -2,6 +2,7 @@ package io.flashtensors.cli;
 
 import io.flashtensors.format.FlashManifest;
 import io.flashtensors.format.ModelFiles;
+import io.flashtensors.util.ByteSize;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Arrays;

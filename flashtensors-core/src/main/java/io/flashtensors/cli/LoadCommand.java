@@ -10,6 +10,7 @@ import io.flashtensors.load.gpu.GpuLoader;
 import io.flashtensors.load.gpu.GpuLoaderOptions;
 import io.flashtensors.load.gpu.GpuModel;
 import io.flashtensors.load.gpu.LoadSource;
+import io.flashtensors.util.ByteSize;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Map;
@@ -45,7 +46,7 @@ final class LoadCommand implements Callable<Integer> {
   @Option(
       names = "--mem-pool-size",
       paramLabel = "SIZE",
-      converter = ByteSize.Converter.class,
+      converter = ByteSizeConverter.class,
       defaultValue = "1GB",
       description =
           "GPU loads: pinned host memory to stage chunks in; a model larger than it streams"
@@ -61,7 +62,7 @@ final class LoadCommand implements Callable<Integer> {
   @Option(
       names = "--chunk-size",
       paramLabel = "SIZE",
-      converter = ByteSize.Converter.class,
+      converter = ByteSizeConverter.class,
       defaultValue = "32MB",
       description = "Bytes per read (default: ${DEFAULT-VALUE}).")
   long chunkSize;

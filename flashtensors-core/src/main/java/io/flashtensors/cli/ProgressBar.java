@@ -1,7 +1,7 @@
 package io.flashtensors.cli;
 
-import io.flashtensors.config.ByteSize;
 import io.flashtensors.store.Progress;
+import io.flashtensors.util.ByteSize;
 import java.io.PrintWriter;
 import java.util.Locale;
 

@@ -2,6 +2,7 @@ package io.flashtensors.cli;
 
 import io.flashtensors.format.Progress;
 import io.flashtensors.load.LoadListener;
+import io.flashtensors.util.ByteSize;
 import java.io.PrintWriter;
 
 /**

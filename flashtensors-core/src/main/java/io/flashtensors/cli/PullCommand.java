@@ -1,6 +1,5 @@
 package io.flashtensors.cli;
 
-import io.flashtensors.config.ByteSize;
 import io.flashtensors.config.Setting;
 import io.flashtensors.config.Settings;
 import io.flashtensors.store.FlashModelConverter;
@@ -10,6 +9,7 @@ import io.flashtensors.store.StoredModel;
 import io.flashtensors.store.hub.HubClient;
 import io.flashtensors.store.hub.HubPull;
 import io.flashtensors.store.hub.RetryPolicy;
+import io.flashtensors.util.ByteSize;
 import java.io.PrintWriter;
 import java.util.Map;
 import java.util.concurrent.Callable;

@@ -1,6 +1,5 @@
 package io.flashtensors.cli;
 
-import io.flashtensors.config.ByteSize;
 import io.flashtensors.config.Setting;
 import io.flashtensors.config.Settings;
 import io.flashtensors.store.FlashModelConverter;
@@ -9,6 +8,7 @@ import io.flashtensors.store.ModelStore;
 import io.flashtensors.store.RegisterOptions;
 import io.flashtensors.store.Revisions;
 import io.flashtensors.store.StoredModel;
+import io.flashtensors.util.ByteSize;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Map;

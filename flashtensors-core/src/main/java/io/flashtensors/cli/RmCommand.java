@@ -1,6 +1,5 @@
 package io.flashtensors.cli;
 
-import io.flashtensors.config.ByteSize;
 import io.flashtensors.config.Setting;
 import io.flashtensors.config.Settings;
 import io.flashtensors.server.DaemonClient;
@@ -8,6 +7,7 @@ import io.flashtensors.server.DaemonException;
 import io.flashtensors.store.ModelId;
 import io.flashtensors.store.ModelStore;
 import io.flashtensors.store.StoredModel;
+import io.flashtensors.util.ByteSize;
 import java.io.PrintWriter;
 import java.util.List;
 import java.util.Map;

@@ -1,9 +1,9 @@
 package io.flashtensors.cli;
 
-import io.flashtensors.config.ByteSize;
 import io.flashtensors.config.Setting;
 import io.flashtensors.config.Settings;
 import io.flashtensors.server.DaemonProcess;
+import io.flashtensors.util.ByteSize;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.Map;

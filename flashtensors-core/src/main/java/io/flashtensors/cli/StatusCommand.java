@@ -1,12 +1,12 @@
 package io.flashtensors.cli;
 
-import io.flashtensors.config.ByteSize;
 import io.flashtensors.config.Settings;
 import io.flashtensors.server.DaemonClient;
 import io.flashtensors.server.DaemonProcess;
 import io.flashtensors.server.proto.Gpu;
 import io.flashtensors.server.proto.ModelSummary;
 import io.flashtensors.server.proto.StatusReply;
+import io.flashtensors.util.ByteSize;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.time.Instant;

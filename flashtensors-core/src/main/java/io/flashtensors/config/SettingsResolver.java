@@ -1,5 +1,6 @@
 package io.flashtensors.config;
 
+import io.flashtensors.util.ByteSize;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;

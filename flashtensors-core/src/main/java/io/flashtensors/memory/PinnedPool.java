@@ -1,5 +1,6 @@
 package io.flashtensors.memory;
 
+import io.flashtensors.util.ByteSize;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.BitSet;
@@ -117,7 +118,10 @@ public final class PinnedPool implements AutoCloseable {
         done.forEach(HostSlab::close);
         throw new IllegalStateException(
             "allocating the pinned pool failed after %s of %s: %s"
-                .formatted(Bytes.format(got), Bytes.format(total), failure.getMessage()),
+                .formatted(
+                    ByteSize.formatPrecise(got),
+                    ByteSize.formatPrecise(total),
+                    failure.getMessage()),
             failure);
       }
     }
@@ -223,10 +227,10 @@ public final class PinnedPool implements AutoCloseable {
   public synchronized String toString() {
     return "PinnedPool[%s in %d slabs, %d x %s chunks, %d free]"
         .formatted(
-            Bytes.format(capacity()),
+            ByteSize.formatPrecise(capacity()),
             slabs.size(),
             chunks.length,
-            Bytes.format(chunkSize),
+            ByteSize.formatPrecise(chunkSize),
             free.cardinality());
   }
 }

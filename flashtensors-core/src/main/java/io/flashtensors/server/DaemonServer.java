@@ -4,6 +4,7 @@ import io.flashtensors.config.Settings;
 import io.flashtensors.cuda.Cuda;
 import io.flashtensors.load.FlashLoader;
 import io.flashtensors.store.ModelStore;
+import io.flashtensors.util.ByteSize;
 import io.grpc.Server;
 import io.grpc.ServerInterceptors;
 import io.grpc.ServerServiceDefinition;
@@ -276,7 +277,7 @@ public final class DaemonServer implements AutoCloseable {
               + ", store "
               + store.root()
               + ", pool "
-              + io.flashtensors.config.ByteSize.format(settings.memPoolSize())
+              + ByteSize.format(settings.memPoolSize())
               + (host.pinned() ? " (pinned)" : " (not pinned: " + cudaMessage + ")"));
       return self[0];
     }

@@ -1,11 +1,11 @@
 package io.flashtensors.server;
 
-import io.flashtensors.config.ByteSize;
 import io.flashtensors.format.FlashManifest;
 import io.flashtensors.load.DeviceMap;
 import io.flashtensors.load.FlashLoader;
 import io.flashtensors.memory.SharedMemory;
 import io.flashtensors.store.StoredModel;
+import io.flashtensors.util.ByteSize;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.lang.foreign.Arena;

@@ -150,11 +150,4 @@ class PinnedPoolTest {
     assertThatThrownBy(() -> held.getFirst().segment().fill((byte) 1))
         .isInstanceOf(IllegalStateException.class);
   }
-
-  @Test
-  void bytesPrintInBinaryUnits() {
-    assertThat(Bytes.format(512)).isEqualTo("512 B");
-    assertThat(Bytes.format(32 * MIB)).isEqualTo("32 MiB");
-    assertThat(Bytes.format(16_384_000_000L)).isEqualTo("15.26 GiB");
-  }
 }

@@ -41,7 +41,7 @@ public final class VectorMath {
   @SuppressWarnings("unchecked") // generic array of a final type
   private static VectorShuffle<Float>[] folds() {
     int steps = Integer.numberOfTrailingZeros(L);
-    VectorShuffle<Float>[] folds = new VectorShuffle[steps];
+    VectorShuffle<Float>[] folds = (VectorShuffle<Float>[]) new VectorShuffle<?>[steps];
     for (int k = 0, half = L / 2; k < steps; k++, half /= 2) {
       folds[k] = VectorShuffle.iota(F, half, 1, true);
     }

@@ -2,8 +2,8 @@ package io.flashtensors.load.gpu;
 
 import io.flashtensors.cuda.CudaException;
 import io.flashtensors.load.LoadPlan;
-import io.flashtensors.memory.Bytes;
 import io.flashtensors.memory.DeviceTensor;
+import io.flashtensors.util.ByteSize;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -77,11 +77,11 @@ final class DeviceImage {
           "GPU %d ran out of memory allocating %s for %s: %s (free %s of %s)"
               .formatted(
                   device,
-                  Bytes.format(d.size()),
+                  ByteSize.formatPrecise(d.size()),
                   plan.model().files().get(d.file()).path(),
                   e.errorName(),
-                  Bytes.format(info.free()),
-                  Bytes.format(info.total())),
+                  ByteSize.formatPrecise(info.free()),
+                  ByteSize.formatPrecise(info.total())),
           e);
     }
   }

@@ -6,9 +6,9 @@ import io.flashtensors.load.Device;
 import io.flashtensors.load.DeviceMap;
 import io.flashtensors.load.FlashLoader;
 import io.flashtensors.load.LoadPlan;
-import io.flashtensors.memory.Bytes;
 import io.flashtensors.memory.PinnedChunk;
 import io.flashtensors.memory.PinnedPool;
+import io.flashtensors.util.ByteSize;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -314,22 +314,22 @@ public final class GpuLoader implements AutoCloseable {
                       + " %s of %s and it already holds %s")
                   .formatted(
                       model,
-                      Bytes.format(need[device]),
+                      ByteSize.formatPrecise(need[device]),
                       device,
                       options.gpuMemoryUtilization(),
-                      Bytes.format(cap),
-                      Bytes.format(info.total()),
-                      Bytes.format(deviceHeld[device])));
+                      ByteSize.formatPrecise(cap),
+                      ByteSize.formatPrecise(info.total()),
+                      ByteSize.formatPrecise(deviceHeld[device])));
         }
         if (need[device] > info.free()) {
           throw new GpuLoadException(
               "loading %s needs %s on GPU %d, which has %s free of %s"
                   .formatted(
                       model,
-                      Bytes.format(need[device]),
+                      ByteSize.formatPrecise(need[device]),
                       device,
-                      Bytes.format(info.free()),
-                      Bytes.format(info.total())));
+                      ByteSize.formatPrecise(info.free()),
+                      ByteSize.formatPrecise(info.total())));
         }
       }
       for (int device = 0; device < need.length; device++) {

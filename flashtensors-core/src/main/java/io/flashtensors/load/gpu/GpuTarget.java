@@ -4,8 +4,8 @@ import io.flashtensors.load.Device;
 import io.flashtensors.load.LoadContext;
 import io.flashtensors.load.LoadPlan;
 import io.flashtensors.load.LoadTarget;
-import io.flashtensors.memory.Bytes;
 import io.flashtensors.memory.PinnedChunk;
+import io.flashtensors.util.ByteSize;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
@@ -88,7 +88,9 @@ final class GpuTarget implements LoadTarget<GpuModel> {
     if (plan.largestChunk() > chunkSize) {
       throw new GpuLoadException(
           "a read of %s does not fit a pinned chunk of %s: chunk-size is smaller than the"
-                  .formatted(Bytes.format(plan.largestChunk()), Bytes.format(chunkSize))
+                  .formatted(
+                      ByteSize.formatPrecise(plan.largestChunk()),
+                      ByteSize.formatPrecise(chunkSize))
               + " layout's checksum block");
     }
     String modelId = plan.model().modelId();
@@ -106,7 +108,7 @@ final class GpuTarget implements LoadTarget<GpuModel> {
         if (ringChunks.isEmpty() && chunks > 0) {
           throw new GpuLoadException(
               "the pinned pool (%s) has no free chunk for %s: loads in flight hold all of it"
-                  .formatted(Bytes.format(loader.pool().capacity()), modelId));
+                  .formatted(ByteSize.formatPrecise(loader.pool().capacity()), modelId));
         }
         ring = new ArrayBlockingQueue<>(Math.max(1, ringChunks.size()));
         ringChunks.forEach(c -> ring.add(new Slot(c)));
