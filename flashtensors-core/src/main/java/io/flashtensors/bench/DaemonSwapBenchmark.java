@@ -128,6 +128,9 @@ public final class DaemonSwapBenchmark {
       double[] allocate = new double[swaps];
       double[] open = new double[swaps];
       double[] release = new double[swaps];
+      double[] describe = new double[swaps];
+      double[] request = new double[swaps];
+      double[] confirm = new double[swaps];
       int warmup = models.size() * 2;
       for (int i = -warmup; i < swaps; i++) {
         StoredModel m = models.get(Math.floorMod(i, models.size()));
@@ -144,6 +147,9 @@ public final class DaemonSwapBenchmark {
           allocate[i] = loaded.model().report().allocateSeconds();
           open[i] = loaded.confirm().getOpenSeconds();
           release[i] = loaded.confirm().getReleaseSeconds();
+          describe[i] = loaded.phases().describeSeconds();
+          request[i] = loaded.phases().requestSeconds();
+          confirm[i] = loaded.phases().confirmSeconds();
         }
       }
       if (current != null) {
@@ -155,6 +161,9 @@ public final class DaemonSwapBenchmark {
       report.put("client_allocate_seconds", percentiles(allocate));
       report.put("daemon_open_seconds", percentiles(open));
       report.put("daemon_release_seconds", percentiles(release));
+      report.put("client_describe_seconds", percentiles(describe));
+      report.put("client_request_seconds", percentiles(request));
+      report.put("client_confirm_seconds", percentiles(confirm));
       double p50copy = percentile(copy, 50);
       report.put("copy_gb_per_s_p50", modelBytes / p50copy / 1e9);
       report.put("swap_gb_per_s_p50", modelBytes / percentile(total, 50) / 1e9);
@@ -165,7 +174,8 @@ public final class DaemonSwapBenchmark {
               + "  copies      p50 %.1f ms  p90 %.1f ms  p99 %.1f ms  max %.1f ms  (%.1f GB/s at p50)%n"
               + "  allocation  p50 %.1f ms  p99 %.1f ms (the client's cuMemAlloc and IPC handles)%n"
               + "  open        p50 %.1f ms  p99 %.1f ms (the daemon's cuIpcOpenMemHandle)%n"
-              + "  release     p50 %.1f ms  p99 %.1f ms (the daemon's cuIpcCloseMemHandle, streams)%n",
+              + "  release     p50 %.1f ms  p99 %.1f ms (the daemon's cuIpcCloseMemHandle, streams)%n"
+              + "  client: Describe p50 %.1f ms, LoadToGpu p50 %.1f ms, Confirm (waiting) p50 %.1f ms%n",
           swaps,
           ByteSize.format(modelBytes),
           1e3 * percentile(total, 50),
@@ -183,7 +193,10 @@ public final class DaemonSwapBenchmark {
           1e3 * percentile(open, 50),
           1e3 * percentile(open, 99),
           1e3 * percentile(release, 50),
-          1e3 * percentile(release, 99));
+          1e3 * percentile(release, 99),
+          1e3 * percentile(describe, 50),
+          1e3 * percentile(request, 50),
+          1e3 * percentile(confirm, 50));
     } finally {
       DaemonProcess.stop(home, Optional.empty(), Duration.ofSeconds(60));
     }

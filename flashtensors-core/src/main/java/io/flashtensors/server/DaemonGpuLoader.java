@@ -57,6 +57,7 @@ public final class DaemonGpuLoader {
   public Loaded load(String modelId, String revision, CudaDevice device) {
     long t0 = System.nanoTime();
     ModelLayout layout = client.describe(modelId, revision);
+    long described = System.nanoTime();
     List<DeviceBuffer> buffers = new ArrayList<>();
     try {
       DeviceCopies.Builder copies = DeviceCopies.newBuilder().setGpuUuid(device.uuid());
@@ -78,6 +79,7 @@ public final class DaemonGpuLoader {
       }
       double allocateSeconds = (System.nanoTime() - t1) / 1e9;
       String replica = UUID.randomUUID().toString();
+      long requesting = System.nanoTime();
       LoadToGpuReply started =
           client.loadToGpu(
               LoadToGpuRequest.newBuilder()
@@ -89,7 +91,9 @@ public final class DaemonGpuLoader {
                   .addDevices(copies)
                   .setLeaseMillis(timeout.toMillis())
                   .build());
+      long confirming = System.nanoTime();
       ConfirmReply done = client.confirm(replica, timeout);
+      long confirmed = System.nanoTime();
       Map<String, DeviceTensor> tensors = new LinkedHashMap<>();
       for (TensorLocation t : layout.getTensorsList()) {
         long[] shape = t.getShapeList().stream().mapToLong(Long::longValue).toArray();
@@ -126,7 +130,16 @@ public final class DaemonGpuLoader {
               tensors,
               allocations,
               report);
-      return new Loaded(model, Path.of(layout.getFolder()), started.getCacheHit(), done, seconds);
+      return new Loaded(
+          model,
+          Path.of(layout.getFolder()),
+          started.getCacheHit(),
+          done,
+          seconds,
+          new Phases(
+              (described - t0) / 1e9,
+              (confirming - requesting) / 1e9,
+              (confirmed - confirming) / 1e9));
     } catch (RuntimeException | Error e) {
       buffers.forEach(DeviceBuffer::close);
       throw e;
@@ -141,9 +154,24 @@ public final class DaemonGpuLoader {
    * @param resident whether the daemon had it resident (a pure host-to-device copy)
    * @param confirm the daemon's account of the copies
    * @param seconds wall time of the whole load, allocation included
+   * @param phases where this process spent that time
    */
   public record Loaded(
-      GpuModel model, Path folder, boolean resident, ConfirmReply confirm, double seconds) {}
+      GpuModel model,
+      Path folder,
+      boolean resident,
+      ConfirmReply confirm,
+      double seconds,
+      Phases phases) {}
+
+  /**
+   * The client's side of a load, in seconds.
+   *
+   * @param describeSeconds the {@code Describe} call (the model's layout)
+   * @param requestSeconds the {@code LoadToGpu} call (the daemon checks the request and starts)
+   * @param confirmSeconds waiting in {@code Confirm} for the daemon's copies
+   */
+  public record Phases(double describeSeconds, double requestSeconds, double confirmSeconds) {}
 
   /** The 64 bytes of {@code cuIpcGetMemHandle} for a buffer of this process. */
   static byte[] ipcHandle(DeviceBuffer buffer) {
