@@ -133,7 +133,7 @@ if has load-bench && fits 300 "load-bench"; then
   timeout "$(limit 300)" "${JAVA[@]}" -Xmx6g -Xlog:gc:file="$W/load-gc.log" -cp "$CP" \
     io.flashtensors.bench.GpuLoadBenchmark "${MODELS[@]}" --swap "$(IFS=,; echo "${swap_dirs[*]}")" \
     --pool 16g --chunk 32m --threads 16 --streams 2 --warm 5 --cold 2 --resident 5 --swaps 200 \
-    --drop-caches --convert 8B --variants host_alloc,prefault --out "$W/load-java.json" \
+    --drop-caches --convert 8B --variants host_alloc,prefault,reuse --out "$W/load-java.json" \
     ${BENCH_ARGS:-} > "$W/load-java.log" 2>&1
   tail -5 "$W/load-java.log"
   pack

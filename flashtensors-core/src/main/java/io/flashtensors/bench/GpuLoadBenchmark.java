@@ -149,6 +149,7 @@ public final class GpuLoadBenchmark {
       switch (part.strip().toLowerCase(Locale.ROOT)) {
         case "" -> {}
         case "prefault" -> b.prefaultDeviceMemory(true);
+        case "reuse" -> b.deviceMemoryCache(32L << 30);
         case "registered" -> b.pinnedMemory(PinnedMemory.REGISTERED);
         case "host_alloc" -> b.pinnedMemory(PinnedMemory.HOST_ALLOC);
         default -> throw new IllegalArgumentException("unknown variant part " + part);

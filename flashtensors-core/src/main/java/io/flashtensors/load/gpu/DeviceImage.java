@@ -51,13 +51,14 @@ final class DeviceImage {
       for (LoadPlan.Destination d : plan.destinations()) {
         if (d.size() > 0) {
           allocations[d.index()] = allocateOne(loader, plan, d);
+          // A reused block is filled too: with the option on, every allocation starts zeroed.
           if (loader.options().prefaultDeviceMemory()) {
             allocations[d.index()].fill((byte) 0);
           }
         }
       }
     } catch (RuntimeException | Error e) {
-      image.free();
+      image.free(false);
       throw e;
     }
     return image;
@@ -66,24 +67,44 @@ final class DeviceImage {
   private static GpuBackend.Allocation allocateOne(
       GpuLoader loader, LoadPlan plan, LoadPlan.Destination d) {
     int device = d.device().index();
+    GpuBackend.Allocation cached = loader.deviceCache().take(device, d.size());
+    if (cached != null) {
+      return cached;
+    }
     try {
       return loader.backend().allocate(device, d.size());
     } catch (CudaException e) {
       if (!e.isOutOfMemory()) {
         throw e;
       }
-      var info = loader.backend().memoryInfo(device);
-      throw new GpuLoadException(
-          "GPU %d ran out of memory allocating %s for %s: %s (free %s of %s)"
-              .formatted(
-                  device,
-                  ByteSize.formatPrecise(d.size()),
-                  plan.model().files().get(d.file()).path(),
-                  e.errorName(),
-                  ByteSize.formatPrecise(info.free()),
-                  ByteSize.formatPrecise(info.total())),
-          e);
+      if (loader.deviceCache().flush(device) > 0) {
+        try {
+          return loader.backend().allocate(device, d.size());
+        } catch (CudaException again) {
+          if (!again.isOutOfMemory()) {
+            throw again;
+          }
+          throw outOfMemory(loader, plan, d, again);
+        }
+      }
+      throw outOfMemory(loader, plan, d, e);
     }
+  }
+
+  private static GpuLoadException outOfMemory(
+      GpuLoader loader, LoadPlan plan, LoadPlan.Destination d, CudaException e) {
+    int device = d.device().index();
+    var info = loader.backend().memoryInfo(device);
+    return new GpuLoadException(
+        "GPU %d ran out of memory allocating %s for %s: %s (free %s of %s)"
+            .formatted(
+                device,
+                ByteSize.formatPrecise(d.size()),
+                plan.model().files().get(d.file()).path(),
+                e.errorName(),
+                ByteSize.formatPrecise(info.free()),
+                ByteSize.formatPrecise(info.total())),
+        e);
   }
 
   LoadPlan plan() {
@@ -134,11 +155,15 @@ final class DeviceImage {
         owned.add(a);
       }
     }
-    return new GpuModel(modelId, plan.model().root(), tensors, owned, report, this::free);
+    return new GpuModel(modelId, plan.model().root(), tensors, owned, report, () -> free(true));
   }
 
-  /** Frees every allocation and returns the reservation. Only after all copies are done. */
-  synchronized void free() {
+  /**
+   * Returns the reservation and frees every allocation, or hands them to the device memory cache
+   * when {@code reusable}: only a model's, whose copies have all been confirmed. A failed or
+   * cancelled load frees its allocations (a copy that failed may leave one in doubt).
+   */
+  synchronized void free(boolean reusable) {
     if (freed) {
       return;
     }
@@ -147,7 +172,11 @@ final class DeviceImage {
     for (GpuBackend.Allocation a : allocations) {
       if (a != null) {
         try {
-          a.close();
+          if (reusable) {
+            loader.deviceCache().give(a);
+          } else {
+            a.close();
+          }
         } catch (RuntimeException e) {
           first = first == null ? e : first;
         }

@@ -22,6 +22,8 @@ import java.util.Map;
  * @param residentModels number of resident models
  * @param poolAllocationSeconds how long pinning the pool took at start
  * @param deviceBytesHeld GPU bytes held by loaded models and loads in flight, by GPU index
+ * @param deviceBytesCached GPU bytes of closed models kept for reuse ({@code device-memory-cache}),
+ *     by GPU index; not part of {@code deviceBytesHeld}
  */
 public record GpuLoadMetrics(
     long loads,
@@ -40,10 +42,12 @@ public record GpuLoadMetrics(
     long poolResidentBytes,
     int residentModels,
     double poolAllocationSeconds,
-    Map<Integer, Long> deviceBytesHeld) {
+    Map<Integer, Long> deviceBytesHeld,
+    Map<Integer, Long> deviceBytesCached) {
 
   public GpuLoadMetrics {
     deviceBytesHeld = Map.copyOf(deviceBytesHeld);
+    deviceBytesCached = Map.copyOf(deviceBytesCached);
   }
 
   /** Mean read rate over all loads, GB/s. */

@@ -67,6 +67,7 @@ public final class GpuLoader implements AutoCloseable {
   private final FlashLoader reader;
   private final ExecutorService workers;
   private final long[] deviceHeld;
+  private final DeviceMemoryCache deviceCache;
   private final List<List<GpuBackend.Stream>> streams;
   private final List<GpuLoadListener> listeners = new CopyOnWriteArrayList<>();
   private final AtomicInteger inFlight = new AtomicInteger();
@@ -102,6 +103,7 @@ public final class GpuLoader implements AutoCloseable {
         Executors.newCachedThreadPool(
             Thread.ofPlatform().name("flashtensors-gpu-load-", 0).daemon(true).factory());
     this.deviceHeld = new long[backend.deviceCount()];
+    this.deviceCache = new DeviceMemoryCache(backend.deviceCount(), options.deviceMemoryCache());
     this.streams = new ArrayList<>();
     for (int i = 0; i < backend.deviceCount(); i++) {
       streams.add(null);
@@ -152,6 +154,10 @@ public final class GpuLoader implements AutoCloseable {
 
   ResidentCache cache() {
     return cache;
+  }
+
+  DeviceMemoryCache deviceCache() {
+    return deviceCache;
   }
 
   /** Hears every load and eviction from now on. */
@@ -298,8 +304,15 @@ public final class GpuLoader implements AutoCloseable {
    */
   long[] reserveDeviceMemory(LoadPlan plan, String model) {
     long[] need = new long[backend.deviceCount()];
+    List<List<Long>> sizes = new ArrayList<>();
+    for (int device = 0; device < need.length; device++) {
+      sizes.add(new ArrayList<>());
+    }
     for (LoadPlan.Destination d : plan.destinations()) {
       need[d.device().index()] += d.size();
+      if (d.size() > 0) {
+        sizes.get(d.device().index()).add(d.size());
+      }
     }
     synchronized (deviceHeld) {
       for (int device = 0; device < need.length; device++) {
@@ -321,7 +334,15 @@ public final class GpuLoader implements AutoCloseable {
                       ByteSize.formatPrecise(info.total()),
                       ByteSize.formatPrecise(deviceHeld[device])));
         }
-        if (need[device] > info.free()) {
+        // Cached blocks of the right sizes serve part of the need; when the rest does not fit,
+        // the cache gives its memory back first, so it never fails a load that would fit without.
+        long fromCache = deviceCache.reusable(device, sizes.get(device));
+        if (need[device] - fromCache > info.free() && deviceCache.cachedBytes(device) > 0) {
+          deviceCache.flush(device);
+          info = backend.memoryInfo(device);
+          fromCache = 0;
+        }
+        if (need[device] - fromCache > info.free()) {
           throw new GpuLoadException(
               "loading %s needs %s on GPU %d, which has %s free of %s"
                   .formatted(
@@ -384,12 +405,22 @@ public final class GpuLoader implements AutoCloseable {
     return cache.clear();
   }
 
+  /**
+   * Frees the device memory that closed models left for reuse ({@code device-memory-cache});
+   * returns the bytes freed. Models and loads in flight keep theirs.
+   */
+  public long releaseCachedDeviceMemory() {
+    return deviceCache.flushAll();
+  }
+
   /** Totals since start, and the pool now. */
   public GpuLoadMetrics metrics() {
     Map<Integer, Long> held = new HashMap<>();
+    Map<Integer, Long> cached = new HashMap<>();
     synchronized (deviceHeld) {
       for (int i = 0; i < deviceHeld.length; i++) {
         held.put(i, deviceHeld[i]);
+        cached.put(i, deviceCache.cachedBytes(i));
       }
     }
     return new GpuLoadMetrics(
@@ -409,7 +440,8 @@ public final class GpuLoader implements AutoCloseable {
         cache.residentBytes(),
         (int) cache.list().stream().filter(ResidentModel::ready).count(),
         pool.allocationTime().toNanos() / 1e9,
-        held);
+        held,
+        cached);
   }
 
   /** The device memory a {@link #probeHostToDevice} round copies into. */
@@ -484,8 +516,8 @@ public final class GpuLoader implements AutoCloseable {
   }
 
   /**
-   * Waits for loads in flight, then frees the pool and the streams. Models already loaded stay
-   * valid until closed.
+   * Waits for loads in flight, then frees the pool, the streams and the device memory cache. Models
+   * already loaded stay valid until closed (their memory is then freed, not cached).
    */
   @Override
   public void close() {
@@ -499,6 +531,7 @@ public final class GpuLoader implements AutoCloseable {
       Thread.currentThread().interrupt();
     }
     workers.shutdown();
+    deviceCache.clear();
     synchronized (streams) {
       for (List<GpuBackend.Stream> list : streams) {
         if (list != null) {

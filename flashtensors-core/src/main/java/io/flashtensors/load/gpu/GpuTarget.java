@@ -116,7 +116,7 @@ final class GpuTarget implements LoadTarget<GpuModel> {
       }
     } catch (RuntimeException | Error e) {
       releaseHost();
-      image.free();
+      image.free(false);
       throw e;
     }
   }
@@ -263,7 +263,7 @@ final class GpuTarget implements LoadTarget<GpuModel> {
     }
     releaseHost();
     if (image != null) {
-      image.free();
+      image.free(false);
     }
   }
 

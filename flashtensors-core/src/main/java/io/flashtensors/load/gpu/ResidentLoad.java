@@ -89,7 +89,7 @@ final class ResidentLoad {
       } catch (RuntimeException suppressed) {
         Throwables.suppress(e, suppressed); // the lanes rethrow a copy failure that may be e
       }
-      image.free();
+      image.free(false);
       throw e;
     }
   }

@@ -121,6 +121,37 @@ class GpuLoaderCudaTest {
 
   static final long DRIVER_PAGE = 2 * MIB;
 
+  @Test
+  void withTheDeviceMemoryCacheASameShapedModelReusesTheMemoryByteForByte() throws Exception {
+    Map<String, Tensor> a = model(4, 3_000_001, 21);
+    Map<String, Tensor> b = model(4, 3_000_001, 22);
+    Path pa = safetensors("reuse-a", a, 64 * MIB);
+    Path pb = safetensors("reuse-b", b, 64 * MIB);
+    long before = ctx.memoryInfo().free();
+    try (GpuLoader loader =
+        GpuLoader.create(
+            GpuLoaderOptions.builder()
+                .memPoolSize(64 * MIB)
+                .chunkSize(4 * MIB)
+                .threads(8)
+                .deviceMemoryCache(256 * MIB)
+                .build(),
+            cuda)) {
+      long address;
+      try (GpuModel first = loader.load(pa, GPU0).get()) {
+        assertSameBytes(first, a);
+        address = first.allocations().getFirst().address();
+      }
+      assertThat(loader.metrics().deviceBytesCached().get(0)).isPositive();
+      try (GpuModel second = loader.load(pb, GPU0).get()) {
+        assertThat(second.allocations().getFirst().address()).isEqualTo(address);
+        assertSameBytes(second, b);
+      }
+      assertIdle(loader);
+    }
+    assertMemoryBack(before);
+  }
+
   @ParameterizedTest(name = "chunk {0} MiB, {1}")
   @CsvSource({"1, safetensors", "1, flash", "4, safetensors", "4, flash"})
   void everyDtypeArrivesByteForByte(long chunkMib, String format) throws Exception {

@@ -30,6 +30,7 @@ final class SimulatedGpuBackend implements GpuBackend {
   private final Set<SimAllocation> live = ConcurrentHashMap.newKeySet();
   private final AtomicLong livePinned = new AtomicLong();
   private final AtomicInteger copies = new AtomicInteger();
+  private final AtomicInteger allocationsMade = new AtomicInteger();
   private final AtomicInteger openStreams = new AtomicInteger();
   private final AtomicReference<RuntimeException> sticky = new AtomicReference<>();
   volatile long copyDelayNanos;
@@ -63,6 +64,11 @@ final class SimulatedGpuBackend implements GpuBackend {
     return copies.get();
   }
 
+  /** Allocations made since start (successful {@link #allocate} calls). */
+  int allocationsMade() {
+    return allocationsMade.get();
+  }
+
   @Override
   public int deviceCount() {
     return used.length;
@@ -87,6 +93,7 @@ final class SimulatedGpuBackend implements GpuBackend {
     }
     SimAllocation a = new SimAllocation(device, bytes);
     live.add(a);
+    allocationsMade.incrementAndGet();
     return a;
   }
 
