@@ -74,7 +74,8 @@ final class LoadCommand implements Callable<Integer> {
       names = "--io",
       defaultValue = "auto",
       description =
-          "auto: O_DIRECT where the file system allows it; direct; buffered (page cache). Default: ${DEFAULT-VALUE}.")
+          "auto: O_DIRECT where the file system allows it, unless the page cache holds most of the"
+              + " file; direct; buffered (page cache). Default: ${DEFAULT-VALUE}.")
   String io;
 
   @Option(names = "--quiet", description = "No progress output.")

@@ -15,7 +15,9 @@ import java.nio.file.StandardOpenOption;
 /**
  * Positional reads of one source file, shared by all reader threads: O_DIRECT when asked and the
  * file system allows it, plain reads otherwise, and plain reads for any request O_DIRECT cannot
- * serve (an unaligned buffer, or a file system that rejects the read itself).
+ * serve (an unaligned buffer, or a file system that rejects the read itself). {@link DirectIo#AUTO}
+ * reads a file that is mostly in the page cache with plain reads: copying it from memory is many
+ * times faster than reading the disk again.
  */
 final class SourceReader implements AutoCloseable {
 
@@ -24,6 +26,17 @@ final class SourceReader implements AutoCloseable {
   private final FileChannel direct;
   private final long blockSize;
   private volatile boolean directFailed;
+
+  /** Share of a file in the page cache from which {@link DirectIo#AUTO} reads it buffered. */
+  static final double CACHED_ENOUGH = 0.5;
+
+  /** Tells how much of a file the page cache holds (0 to 1, or -1: unknown). */
+  @FunctionalInterface
+  interface CacheProbe {
+    CacheProbe DEFAULT = PageCache::residentFraction;
+
+    double residentFraction(FileChannel channel, long size);
+  }
 
   /** Opens a file for reading, with O_DIRECT or without; tests substitute a refusing one. */
   @FunctionalInterface
@@ -42,6 +55,11 @@ final class SourceReader implements AutoCloseable {
   }
 
   SourceReader(ModelFiles.SourceFile file, DirectIo mode, Opener opener) throws IOException {
+    this(file, mode, opener, CacheProbe.DEFAULT);
+  }
+
+  SourceReader(ModelFiles.SourceFile file, DirectIo mode, Opener opener, CacheProbe cache)
+      throws IOException {
     this.file = file;
     Path path = file.path();
     try {
@@ -57,7 +75,9 @@ final class SourceReader implements AutoCloseable {
     }
     FileChannel opened = null;
     long block = 0;
-    if (mode != DirectIo.OFF) {
+    boolean cached =
+        mode == DirectIo.AUTO && cache.residentFraction(buffered, size) >= CACHED_ENOUGH;
+    if (mode != DirectIo.OFF && !cached) {
       IOException refusal = null;
       try {
         block = Files.getFileStore(path).getBlockSize();

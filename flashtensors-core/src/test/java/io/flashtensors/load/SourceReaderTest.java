@@ -54,13 +54,45 @@ class SourceReaderTest {
     }
   }
 
+  private static final SourceReader.CacheProbe NOT_CACHED = (channel, size) -> 0;
+  private static final SourceReader.CacheProbe CACHED = (channel, size) -> 1;
+  private static final SourceReader.CacheProbe UNKNOWN = (channel, size) -> -1;
+
+  private boolean diskFileSystem() throws IOException {
+    String type = Files.getFileStore(file).type();
+    return type.equals("ext4") || type.equals("xfs");
+  }
+
   @Test
   void directReadsOnADiskFileSystemIncludingAShortLastBlock() throws Exception {
-    try (SourceReader reader = new SourceReader(source, DirectIo.AUTO)) {
-      String type = Files.getFileStore(file).type();
-      if (type.equals("ext4") || type.equals("xfs")) {
-        assertThat(reader.isDirect()).isTrue();
+    for (SourceReader.CacheProbe probe : List.of(NOT_CACHED, UNKNOWN)) {
+      try (SourceReader reader =
+          new SourceReader(source, DirectIo.AUTO, SourceReader.Opener.DEFAULT, probe)) {
+        if (diskFileSystem()) {
+          assertThat(reader.isDirect()).isTrue();
+        }
+        assertReads(reader);
       }
+    }
+  }
+
+  @Test
+  void autoReadsAFileThePageCacheHoldsWithPlainReads() throws Exception {
+    try (SourceReader reader =
+        new SourceReader(source, DirectIo.AUTO, SourceReader.Opener.DEFAULT, CACHED)) {
+      assertThat(reader.isDirect()).isFalse();
+      assertReads(reader);
+    }
+  }
+
+  @Test
+  void onReadsWithODirectEvenWhenThePageCacheHoldsTheFile() throws Exception {
+    if (!diskFileSystem()) {
+      return; // nothing to show where O_DIRECT is refused
+    }
+    try (SourceReader reader =
+        new SourceReader(source, DirectIo.ON, SourceReader.Opener.DEFAULT, CACHED)) {
+      assertThat(reader.isDirect()).isTrue();
       assertReads(reader);
     }
   }
@@ -74,7 +106,7 @@ class SourceReaderTest {
           }
           return FileChannel.open(path);
         };
-    try (SourceReader reader = new SourceReader(source, DirectIo.AUTO, refusing)) {
+    try (SourceReader reader = new SourceReader(source, DirectIo.AUTO, refusing, NOT_CACHED)) {
       assertThat(reader.isDirect()).isFalse();
       assertReads(reader);
     }
@@ -87,7 +119,8 @@ class SourceReaderTest {
     SourceReader.Opener rejectingReads =
         (path, direct) ->
             direct ? new RejectingChannel(FileChannel.open(path)) : FileChannel.open(path);
-    try (SourceReader reader = new SourceReader(source, DirectIo.AUTO, rejectingReads)) {
+    try (SourceReader reader =
+        new SourceReader(source, DirectIo.AUTO, rejectingReads, NOT_CACHED)) {
       assertThat(reader.isDirect()).isTrue();
       assertReads(reader);
       assertThat(reader.isDirect()).isFalse();
