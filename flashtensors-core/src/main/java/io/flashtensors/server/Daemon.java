@@ -80,6 +80,7 @@ public final class Daemon implements DaemonGrpc.Handlers, AutoCloseable {
   private final DaemonInfo info;
   private final ModelStore store;
   private final ManifestCache manifests = new ManifestCache();
+  private final Map<Path, CachedLayout> layouts = new ConcurrentHashMap<>();
   private final ModelHost host;
   private final Optional<DeviceCopier> copier;
   private final String cudaMessage;
@@ -179,26 +180,46 @@ public final class Daemon implements DaemonGrpc.Handlers, AutoCloseable {
         () -> {
           StoredModel m = model(request.getModel());
           Path folder = store.folder(m);
-          FlashManifest manifest = manifests.read(folder);
-          ModelLayout.Builder layout =
-              ModelLayout.newBuilder().setModel(summary(m)).setFolder(folder.toString());
-          manifest.partitions().forEach(p -> layout.addPartitionSizes(p.size()));
-          for (FlashManifest.TensorRecord t : manifest.tensors()) {
-            TensorLocation.Builder loc =
-                TensorLocation.newBuilder()
-                    .setName(t.name())
-                    .setDtype(t.dtype().name())
-                    .setPartition(t.partition())
-                    .setOffset(t.offset())
-                    .setLength(t.length());
-            for (long d : t.shape()) {
-              loc.addShape(d);
-            }
-            layout.addTensors(loc);
-          }
-          return layout.build();
+          return tensorLayout(folder, manifests.read(folder)).toBuilder()
+              .setModel(summary(m))
+              .setFolder(folder.toString())
+              .build();
         });
   }
+
+  /**
+   * The partitions and tensors of a manifest as {@code Describe} sends them, built once per parsed
+   * manifest: building and sizing a few hundred tensor entries was most of a {@code Describe}.
+   */
+  private ModelLayout tensorLayout(Path folder, FlashManifest manifest) {
+    CachedLayout cached = layouts.get(folder);
+    if (cached != null && cached.manifest() == manifest) {
+      return cached.layout();
+    }
+    ModelLayout.Builder layout = ModelLayout.newBuilder();
+    manifest.partitions().forEach(p -> layout.addPartitionSizes(p.size()));
+    for (FlashManifest.TensorRecord t : manifest.tensors()) {
+      TensorLocation.Builder loc =
+          TensorLocation.newBuilder()
+              .setName(t.name())
+              .setDtype(t.dtype().name())
+              .setPartition(t.partition())
+              .setOffset(t.offset())
+              .setLength(t.length());
+      for (long d : t.shape()) {
+        loc.addShape(d);
+      }
+      layout.addTensors(loc);
+    }
+    ModelLayout built = layout.build();
+    if (layouts.size() >= 1024) {
+      layouts.clear(); // a store holds far fewer models; removed ones leave entries behind
+    }
+    layouts.put(folder, new CachedLayout(manifest, built));
+    return built;
+  }
+
+  private record CachedLayout(FlashManifest manifest, ModelLayout layout) {}
 
   @Override
   public void loadToGpu(LoadToGpuRequest request, StreamObserver<LoadToGpuReply> reply) {

@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileTime;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
@@ -413,14 +414,35 @@ public final class ModelStore {
     }
   }
 
+  /** The index as last read, with the identity of the file it came from. */
+  private record ReadIndex(Object fileKey, FileTime modified, long size, Index index) {}
+
+  private volatile ReadIndex lastRead;
+
   private Index readIndex() {
     Path file = root.resolve(INDEX);
     try {
+      // Every write replaces the file (temp + rename), so the same file key, time and size mean
+      // the same content: a daemon asked about models many times a second reads it once.
+      BasicFileAttributes attributes = Files.readAttributes(file, BasicFileAttributes.class);
+      ReadIndex last = lastRead;
+      if (last != null
+          && attributes.fileKey() != null
+          && attributes.fileKey().equals(last.fileKey())
+          && attributes.lastModifiedTime().equals(last.modified())
+          && attributes.size() == last.size()) {
+        return last.index();
+      }
       byte[] bytes = Files.readAllBytes(file);
       Index index = JSON.readValue(bytes, Index.class);
       if (index.version() != 1) {
         throw new StoreException(
             file + " has version " + index.version() + "; this flashtensors reads version 1");
+      }
+      if (bytes.length == attributes.size()) {
+        lastRead =
+            new ReadIndex(
+                attributes.fileKey(), attributes.lastModifiedTime(), attributes.size(), index);
       }
       return index;
     } catch (NoSuchFileException e) {

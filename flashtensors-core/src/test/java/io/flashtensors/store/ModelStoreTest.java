@@ -61,6 +61,19 @@ class ModelStoreTest {
   }
 
   @Test
+  void listShouldSeeWhatAnotherStoreInstanceChangedSinceItsLastRead() throws IOException {
+    ModelStore reader = ModelStore.open(root);
+    ModelStore writer = ModelStore.open(root);
+    assertThat(reader.list()).isEmpty();
+
+    StoredModel m = register(writer, "a/b", RegisterOptions.local());
+    assertThat(reader.list()).containsExactly(m);
+
+    writer.remove(m.modelId(), m.revision());
+    assertThat(reader.list()).isEmpty();
+  }
+
+  @Test
   void registerWhenSameSourceAgainShouldDoNothingUnlessForced() throws IOException {
     ModelStore store = ModelStore.open(root);
     StoredModel first = register(store, "a/b", RegisterOptions.local());
