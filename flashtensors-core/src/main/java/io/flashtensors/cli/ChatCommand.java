@@ -7,6 +7,7 @@ import io.flashtensors.llm.ChatRequest;
 import io.flashtensors.llm.ChatResult;
 import io.flashtensors.llm.SamplingOptions;
 import io.flashtensors.llm.TokenListener;
+import io.flashtensors.llm.qwen3.GenerationDefaults;
 import io.flashtensors.llm.qwen3.Qwen3ChatEngine;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
@@ -91,6 +92,9 @@ final class ChatCommand extends SettingsAware implements Callable<Integer> {
   public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
+    SamplingOptions sampling =
+        new SamplingOptions(maxTokens, temperature, topK, topP, null, null, null, seed, List.of());
+    GenerationDefaults.validate(sampling);
     FlashTensors flash =
         FlashTensors.configure(resolver())
             .storagePath(settings().storagePath())
@@ -102,8 +106,6 @@ final class ChatCommand extends SettingsAware implements Callable<Integer> {
     err.println(opened.how());
     err.println("type a message; /reset clears the conversation, /exit quits");
     err.flush();
-    SamplingOptions sampling =
-        new SamplingOptions(maxTokens, temperature, topK, topP, null, null, null, seed, List.of());
     boolean terminal = System.console() != null && System.console().isTerminal();
     List<ChatMessage> history = new ArrayList<>();
     if (system != null) {

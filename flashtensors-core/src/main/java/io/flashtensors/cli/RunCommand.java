@@ -9,6 +9,7 @@ import io.flashtensors.llm.chat.ParsedOutput;
 import io.flashtensors.llm.chat.Qwen3OutputParser;
 import io.flashtensors.llm.generate.GenerationListener;
 import io.flashtensors.llm.generate.GenerationResult;
+import io.flashtensors.llm.qwen3.GenerationDefaults;
 import io.flashtensors.llm.qwen3.Qwen3ChatEngine;
 import java.io.PrintWriter;
 import java.util.ArrayList;
@@ -181,6 +182,7 @@ final class RunCommand extends SettingsAware implements Callable<Integer> {
             frequencyPenalty,
             seed,
             stop);
+    GenerationDefaults.validate(options);
     FlashTensors flash =
         FlashTensors.configure(resolver())
             .storagePath(settings().storagePath())

@@ -170,4 +170,20 @@ class RunCommandTest {
       assertThat(r.err().lines().filter(l -> l.startsWith("error")).count()).isEqualTo(1);
     }
   }
+
+  @Test
+  void badSamplingOptionsAreRefusedBeforeAnythingIsLoaded() {
+    // The model does not exist: an error about the option shows it was checked first.
+    String missing = Fixtures.root().resolve("no-such-model").toString();
+    for (String[] c :
+        List.of(
+            new String[] {"--temperature", "-1", "temperature must be 0 or more"},
+            new String[] {"--top-p", "1.5", "top-p must be in (0, 1]"},
+            new String[] {"--min-p", "2", "min-p must be in [0, 1]"},
+            new String[] {"--max-tokens", "0", "max tokens must be at least 1"})) {
+      Run r = run("run", missing, "--input-ids", "1", c[0], c[1]);
+      assertThat(r.exitCode()).isEqualTo(1);
+      assertThat(r.err()).startsWith("error: ").contains(c[2]).doesNotContain("notice: ");
+    }
+  }
 }

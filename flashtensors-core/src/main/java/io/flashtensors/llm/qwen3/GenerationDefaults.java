@@ -112,6 +112,27 @@ public record GenerationDefaults(
   }
 
   /**
+   * Checks the values a request sets, with the messages a generation would fail with, so that a
+   * caller can refuse bad options before it loads a model.
+   *
+   * @throws IllegalArgumentException naming the first bad value
+   */
+  public static void validate(SamplingOptions options) {
+    if (options.maxTokens() != null && options.maxTokens() < 1) {
+      throw new IllegalArgumentException(
+          "max tokens must be at least 1, not " + options.maxTokens());
+    }
+    new SamplingParams(
+        options.temperature() != null ? options.temperature() : 0.0,
+        options.topK() != null ? Math.max(0, options.topK()) : 0,
+        options.topP() != null ? options.topP() : 1.0,
+        options.minP() != null ? options.minP() : 0.0,
+        options.presencePenalty() != null ? options.presencePenalty() : 0.0,
+        options.frequencyPenalty() != null ? options.frequencyPenalty() : 0.0,
+        0);
+  }
+
+  /**
    * Most tokens to generate: the request's limit, else the file's {@code max_new_tokens}, else what
    * is left of the context.
    */
