@@ -79,7 +79,7 @@ public final class CheckpointGenerator {
 
   /** A megabyte-scale pool of valid small values in the dtype, copied from at random offsets. */
   private MemorySegment valuePool() {
-    int width = (int) (dtype.bits() / 8);
+    int width = dtype.bits() / 8;
     MemorySegment pool = MemorySegment.ofArray(new byte[POOL_VALUES * 2 * width]);
     SplittableRandom random = new SplittableRandom(seed);
     for (int i = 0; i < POOL_VALUES * 2; i++) {

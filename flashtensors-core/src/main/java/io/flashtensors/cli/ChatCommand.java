@@ -19,6 +19,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -68,24 +69,13 @@ final class ChatCommand extends SettingsAware implements Callable<Integer> {
   @Option(names = "--seed", description = "Random seed.")
   Long seed;
 
-  @Option(
-      names = "--device",
-      defaultValue = "auto",
-      description = "cpu, cuda, cuda:N or auto (default: ${DEFAULT-VALUE}).")
-  String device;
+  @Mixin EngineOptions engineOptions;
 
-  @Option(names = "--threads", description = "CPU threads (default: one per processor).")
-  Integer threads;
-
-  @Option(names = "--storage-path", paramLabel = "PATH", description = "Model store folder.")
-  String storagePath;
-
-  @Option(names = "--no-daemon", description = "Load in this process even when a daemon runs.")
-  boolean noDaemon;
+  @Mixin StorageOption storage;
 
   @Override
   protected void addFlags(Map<Setting, String> flags) {
-    put(flags, Setting.STORAGE_PATH, storagePath);
+    storage.addTo(flags);
   }
 
   @Override
@@ -95,14 +85,9 @@ final class ChatCommand extends SettingsAware implements Callable<Integer> {
     SamplingOptions sampling =
         new SamplingOptions(maxTokens, temperature, topK, topP, null, null, null, seed, List.of());
     GenerationDefaults.validate(sampling);
-    FlashTensors flash =
-        FlashTensors.configure(resolver())
-            .storagePath(settings().storagePath())
-            .device(device)
-            .useDaemon(!noDaemon)
-            .notices(n -> err.println("notice: " + n))
-            .build();
-    FlashTensors.Opened opened = flash.open(model, 0, threads == null ? 0 : threads);
+    engineOptions.check();
+    FlashTensors.Opened opened =
+        engineOptions.open(resolver(), settings().storagePath(), model, err);
     err.println(opened.how());
     err.println("type a message; /reset clears the conversation, /exit quits");
     err.flush();

@@ -16,6 +16,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -31,8 +32,7 @@ final class ListCommand extends SettingsAware implements Callable<Integer> {
 
   @Spec CommandSpec spec;
 
-  @Option(names = "--storage-path", paramLabel = "PATH", description = "Model store folder.")
-  String storagePath;
+  @Mixin StorageOption storage;
 
   @Option(names = "--json", description = "One JSON object per model, one per line.")
   boolean json;
@@ -42,7 +42,7 @@ final class ListCommand extends SettingsAware implements Callable<Integer> {
 
   @Override
   protected void addFlags(Map<Setting, String> flags) {
-    put(flags, Setting.STORAGE_PATH, storagePath);
+    storage.addTo(flags);
   }
 
   @Override

@@ -14,6 +14,7 @@ import java.io.PrintWriter;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -52,8 +53,7 @@ final class PullCommand extends SettingsAware implements Callable<Integer> {
       description = "Download and convert again even when the store has this commit.")
   boolean force;
 
-  @Option(names = "--storage-path", paramLabel = "PATH", description = "Model store folder.")
-  String storagePath;
+  @Mixin StorageOption storage;
 
   @Option(
       names = "--parallel",
@@ -64,7 +64,7 @@ final class PullCommand extends SettingsAware implements Callable<Integer> {
   @Override
   protected void addFlags(Map<Setting, String> flags) {
     put(flags, Setting.HF_TOKEN, token);
-    put(flags, Setting.STORAGE_PATH, storagePath);
+    storage.addTo(flags);
   }
 
   @Override

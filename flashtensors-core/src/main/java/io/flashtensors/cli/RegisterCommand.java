@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -50,12 +51,11 @@ final class RegisterCommand extends SettingsAware implements Callable<Integer> {
   @Option(names = "--force", description = "Convert again even when the folder has not changed.")
   boolean force;
 
-  @Option(names = "--storage-path", paramLabel = "PATH", description = "Model store folder.")
-  String storagePath;
+  @Mixin StorageOption storage;
 
   @Override
   protected void addFlags(Map<Setting, String> flags) {
-    put(flags, Setting.STORAGE_PATH, storagePath);
+    storage.addTo(flags);
   }
 
   @Override

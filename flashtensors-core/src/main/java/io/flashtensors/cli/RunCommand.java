@@ -18,6 +18,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
@@ -50,13 +51,9 @@ final class RunCommand extends SettingsAware implements Callable<Integer> {
       })
   String model;
 
-  @Option(names = "--storage-path", paramLabel = "PATH", description = "Model store folder.")
-  String storagePath;
+  @Mixin StorageOption storage;
 
-  @Option(
-      names = "--no-daemon",
-      description = "Load in this process even when a daemon runs (store models only).")
-  boolean noDaemon;
+  @Mixin EngineOptions engineOptions;
 
   @Parameters(
       index = "1",
@@ -122,20 +119,6 @@ final class RunCommand extends SettingsAware implements Callable<Integer> {
       description = "Chat prompt without thinking (enable_thinking=false).")
   boolean noThink;
 
-  @Option(
-      names = "--device",
-      defaultValue = "auto",
-      description =
-          "Where to run: cpu, cuda, cuda:N (or a GPU UUID), or auto: the GPU when one can be used,"
-              + " else the CPU (default: ${DEFAULT-VALUE}).")
-  String device;
-
-  @Option(
-      names = "--threads",
-      paramLabel = "N",
-      description = "CPU threads (default: one per available processor).")
-  Integer threads;
-
   @Option(names = "--json", description = "Print one JSON object instead of streaming text.")
   boolean json;
 
@@ -154,7 +137,7 @@ final class RunCommand extends SettingsAware implements Callable<Integer> {
 
   @Override
   protected void addFlags(Map<Setting, String> flags) {
-    put(flags, Setting.STORAGE_PATH, storagePath);
+    storage.addTo(flags);
   }
 
   @Override
@@ -166,9 +149,7 @@ final class RunCommand extends SettingsAware implements Callable<Integer> {
     if (dumpLogits && !json) {
       throw new IllegalArgumentException("--dump-logits needs --json");
     }
-    if (threads != null && threads < 1) {
-      throw new IllegalArgumentException("--threads must be at least 1");
-    }
+    engineOptions.check();
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
     SamplingOptions options =
@@ -183,14 +164,8 @@ final class RunCommand extends SettingsAware implements Callable<Integer> {
             seed,
             stop);
     GenerationDefaults.validate(options);
-    FlashTensors flash =
-        FlashTensors.configure(resolver())
-            .storagePath(settings().storagePath())
-            .device(device)
-            .useDaemon(!noDaemon)
-            .notices(n -> err.println("notice: " + n))
-            .build();
-    FlashTensors.Opened opened = flash.open(model, 0, threads == null ? 0 : threads);
+    FlashTensors.Opened opened =
+        engineOptions.open(resolver(), settings().storagePath(), model, err);
     try (Qwen3ChatEngine engine = opened.engine()) {
       int[] ids;
       if (prompt != null) {

@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -36,8 +37,7 @@ final class StartCommand extends SettingsAware implements Callable<Integer> {
       description = "Host memory for resident models, e.g. 30GB (default 30GB).")
   String memPoolSize;
 
-  @Option(names = "--storage-path", paramLabel = "PATH", description = "Model store folder.")
-  String storagePath;
+  @Mixin StorageOption storage;
 
   @Option(names = "--threads", description = "Reader threads of a load.")
   Integer threads;
@@ -73,7 +73,7 @@ final class StartCommand extends SettingsAware implements Callable<Integer> {
     put(flags, Setting.PORT, port);
     put(flags, Setting.HOST, host);
     put(flags, Setting.MEM_POOL_SIZE, memPoolSize);
-    put(flags, Setting.STORAGE_PATH, storagePath);
+    storage.addTo(flags);
     put(flags, Setting.THREADS, threads);
     put(flags, Setting.CHUNK_SIZE, chunkSize);
     put(flags, Setting.GPU_MEMORY_UTILIZATION, gpuMemoryUtilization);

@@ -201,7 +201,7 @@ public final class FlashLoader {
     AtomicLong done = new AtomicLong();
     AtomicReference<Throwable> failure = new AtomicReference<>();
     long total = plan.readBytes();
-    int workers = (int) Math.max(1, Math.min(threads, chunks.size()));
+    int workers = Math.max(1, Math.min(threads, chunks.size()));
     Runnable worker =
         () -> {
           CRC32C crc = verify ? new CRC32C() : null;
